@@ -145,6 +145,11 @@ impl Spec {
                     "application/x-www-form-urlencoded".into()
                 }
             });
+        let media = if media.starts_with("application/") && media.ends_with("+json") {
+            "application/json".to_owned()
+        } else {
+            media
+        };
         let schema = self.request_schema(method, path, &media);
         let instance = if media == "application/x-www-form-urlencoded" {
             let pairs: Vec<(String, String)> =
