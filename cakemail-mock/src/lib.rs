@@ -20,28 +20,45 @@
 //!
 //! # Example
 //!
+//! In a test of your own client (`reqwest` here stands for it):
+//!
 //! ```
-//! use cakemail_mock::{Fault, MockServer, StatusCode, User};
+//! use cakemail_mock::{Fault, Method, MockServer, StatusCode, User};
+//! use serde_json::{json, Value};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! // In a #[tokio::test]:
+//! // #[tokio::test] async fn logs_in_and_calls_the_api() {
 //! let server = MockServer::builder()
 //!     .user(User::new("alice@example.com", "s3cret").accounts([1, 2]))
 //!     .start()
 //!     .await?;
-//!
-//! // Point the client under test at `server.url()`, e.g. a raw request:
-//! let stream = tokio::net::TcpStream::connect(server.addr()).await?;
-//! # drop(stream);
-//!
-//! // Make the next call to /token fail once with 503:
+//! server.protect(Method::GET, "/accounts/self", json!({"data": {"id": 1}}));
+//! // The first token request fails with a 503: the client should retry.
 //! server.push_fault(Fault::status(StatusCode::SERVICE_UNAVAILABLE).on_path("/token"));
 //!
-//! // ...run the client, then assert on what the server saw:
+//! let client = reqwest::Client::new();
+//! let form = [("grant_type", "password"), ("username", "alice@example.com"), ("password", "s3cret")];
+//! let mut resp = client.post(format!("{}/token", server.url())).form(&form).send().await?;
+//! if resp.status() == StatusCode::SERVICE_UNAVAILABLE {
+//!     resp = client.post(format!("{}/token", server.url())).form(&form).send().await?;
+//! }
+//! let tokens: Value = resp.json().await?;
+//! assert_eq!(tokens["accounts"], json!([1, 2]));
+//!
+//! let me = client
+//!     .get(format!("{}/accounts/self", server.url()))
+//!     .bearer_auth(tokens["access_token"].as_str().unwrap())
+//!     .send()
+//!     .await?;
+//! assert_eq!(me.status(), StatusCode::OK);
+//!
+//! // Assert on what the client sent.
 //! let counters = server.counters();
-//! assert_eq!(counters.password_grants, 0);
-//! assert!(server.last_request().is_none());
+//! assert_eq!((counters.password_grants, counters.protected_calls), (2, 1));
+//! let login = &server.requests()[1];
+//! assert_eq!(login.header("content-type"), Some("application/x-www-form-urlencoded"));
+//! assert_eq!(login.form_field("username").as_deref(), Some("alice@example.com"));
 //! server.shutdown().await;
 //! # Ok(())
 //! # }

@@ -60,6 +60,15 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Register the Ctrl-C handler (on first poll) before announcing the URL,
+    // so a signal sent right after reading it is not missed.
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let early = tokio::select! {
+        biased;
+        r = &mut ctrl_c => Some(r),
+        () = std::future::ready(()) => None,
+    };
     println!("{}", server.url());
     if demo {
         println!(
@@ -69,7 +78,11 @@ async fn main() -> ExitCode {
         println!("{count} user(s) loaded");
     }
     println!("press Ctrl-C to stop");
-    if let Err(e) = tokio::signal::ctrl_c().await {
+    let result = match early {
+        Some(r) => r,
+        None => ctrl_c.await,
+    };
+    if let Err(e) = result {
         eprintln!("cakemail-mock: cannot wait for Ctrl-C: {e}");
     }
     server.shutdown().await;

@@ -77,3 +77,23 @@ fn bad_users_file_fails() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("users file"));
 }
+
+#[cfg(unix)]
+#[test]
+fn stops_on_ctrl_c() {
+    let (mut child, lines) = start(&[]);
+    assert!(lines[0].starts_with("http://"));
+    let pid = child.0.id().to_string();
+    let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(sent.success());
+    // Bounded wait for the exit; no timing is asserted.
+    let mut status = None;
+    for _ in 0..500 {
+        status = child.0.try_wait().unwrap();
+        if status.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
+}
