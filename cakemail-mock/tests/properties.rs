@@ -249,13 +249,15 @@ fn case(known: Vec<String>) -> impl Strategy<Value = Case> {
         query(),
         any::<bool>(),
         content_type(),
+        prop::bool::weighted(0.15),
         form_body(known.clone()),
         json_body(known),
     )
         .prop_map(
-            |((method, path), query, expected_ct, content_type, form, json)| {
+            |((method, path), query, expected_ct, content_type, swap, form, json)| {
                 let json_route = path == "/token/challenge";
-                let body = if json_route { json } else { form };
+                // Mostly the body kind the route expects, sometimes the other.
+                let body = if json_route != swap { json } else { form };
                 // Half the time the media type the route expects, else anything.
                 let content_type = match (expected_ct, json_route) {
                     (true, true) => Some("application/json".to_owned()),
