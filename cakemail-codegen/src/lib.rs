@@ -10,8 +10,10 @@
 #![warn(missing_docs)]
 
 pub mod diagnostic;
+pub mod diff;
 pub mod document;
 pub mod generate;
+pub mod import;
 pub mod normalize;
 pub mod security;
 

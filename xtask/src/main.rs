@@ -7,8 +7,11 @@
 //! - `cargo xtask generate --check` changes nothing and fails with a diff when
 //!   either is stale (CI runs this).
 //! - `cargo xtask test` runs the whole suite.
+//! - `cargo xtask spec import|diff|bench` follows Cakemail's changing document
+//!   (see `spec.rs` and docs/spec-evolution.md).
 
 mod api_diff;
+mod spec;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -37,6 +40,11 @@ enum Cmd {
         #[arg(long, conflicts_with = "check")]
         accept: bool,
     },
+    /// Import, compare and benchmark upstream documents (see docs/spec-evolution.md).
+    Spec {
+        #[command(subcommand)]
+        command: spec::SpecCmd,
+    },
     /// Run the whole test suite (unit, integration, doc tests).
     Test {
         /// Extra arguments passed to `cargo test`.
@@ -50,6 +58,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Cmd::Generate { check, accept } => generate(check, accept),
         Cmd::Test { args } => test(&args),
+        Cmd::Spec { command } => spec::run(&root(), command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
