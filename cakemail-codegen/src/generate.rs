@@ -71,7 +71,7 @@ pub fn generate(doc: &Value, file: &Path, target: &Target) -> Result<String, Dia
         .with_derive("schemars::JsonSchema")
         .with_replacement(
             SECRET_SCHEMA,
-            format!("{}::secret::SecretString", target.sdk_path),
+            format!("{}::SecretString", target.sdk_path),
             [TypeImpl::FromStr, TypeImpl::Display].into_iter(),
         );
 

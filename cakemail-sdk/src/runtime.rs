@@ -1,0 +1,467 @@
+//! What runs around every generated operation: bearer injection, retries with
+//! backoff, the replay after a 401, and bounded response bodies.
+//!
+//! The generated client calls [`Runtime::pre`], [`Runtime::exec`] and
+//! [`Runtime::post`] from its `ClientHooks` implementation (emitted by
+//! cakemail-codegen), so any operation added to the document gets all of this
+//! with no hand-written code.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::{Bytes, BytesMut};
+use progenitor_client::{Error as GenError, OperationInfo};
+use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER};
+use reqwest::{Request, Response, StatusCode};
+
+use crate::auth::TokenManager;
+use crate::error::Error;
+use crate::redact;
+
+/// Transport settings. Every field has a documented default.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TransportConfig {
+    /// Retries after the first attempt. Default 3.
+    pub max_retries: u32,
+    /// First backoff delay; doubles each retry, with full jitter. Default 200 ms.
+    pub backoff_base: Duration,
+    /// Longest backoff delay. Default 5 s.
+    pub backoff_cap: Duration,
+    /// Longest wait a `Retry-After` header may ask for; longer asks are not
+    /// retried. Default 30 s.
+    pub retry_after_cap: Duration,
+    /// Largest response body read; larger ones fail with
+    /// [`Error::BodyTooLarge`] without being read. Default 4 MiB.
+    pub max_body_bytes: u64,
+    /// Allow credentials over plain `http://` to hosts other than loopback. Default false.
+    pub allow_insecure_http: bool,
+}
+
+impl Default for TransportConfig {
+    fn default() -> Self {
+        Self {
+            max_retries: 3,
+            backoff_base: Duration::from_millis(200),
+            backoff_cap: Duration::from_secs(5),
+            retry_after_cap: Duration::from_secs(30),
+            max_body_bytes: 4 * 1024 * 1024,
+            allow_insecure_http: false,
+        }
+    }
+}
+
+/// The state the generated client carries: transport settings and, for an
+/// authenticated client, the token manager.
+#[derive(Clone, Default)]
+pub struct Runtime {
+    pub(crate) config: Arc<TransportConfig>,
+    pub(crate) auth: Option<TokenManager>,
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("config", &self.config)
+            .field("authenticated", &self.auth.is_some())
+            .finish()
+    }
+}
+
+/// Statuses worth another attempt; 401 is the auth layer's, the other 4xx are final.
+pub fn is_retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+}
+
+impl Runtime {
+    /// A runtime with these transport settings and no authentication.
+    pub fn new(config: TransportConfig) -> Self {
+        Self {
+            config: Arc::new(config),
+            auth: None,
+        }
+    }
+
+    /// The transport settings.
+    pub fn config(&self) -> &TransportConfig {
+        &self.config
+    }
+
+    fn needs_bearer(&self, info: &OperationInfo, bearer_operations: &[&str]) -> bool {
+        self.auth.is_some() && bearer_operations.contains(&info.operation_id)
+    }
+
+    /// Before sending: refuse plain HTTP to remote hosts, attach the bearer
+    /// token where the document asks for one.
+    pub async fn pre<E>(
+        &self,
+        request: &mut Request,
+        info: &OperationInfo,
+        bearer_operations: &[&str],
+    ) -> Result<(), GenError<E>> {
+        check_transport_security(request.url(), self.config.allow_insecure_http)
+            .map_err(|e| GenError::Custom(e.to_string()))?;
+        if self.needs_bearer(info, bearer_operations) {
+            if let Some(auth) = &self.auth {
+                let token = auth
+                    .access_token_boxed()
+                    .await
+                    .map_err(|e| GenError::Custom(format!("authentication failed: {e}")))?;
+                set_bearer(request, &token).map_err(|e| GenError::Custom(e.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends with retries, replays once after a 401 with a fresh token, and
+    /// buffers the body up to the configured limit.
+    pub async fn exec(
+        &self,
+        client: &reqwest::Client,
+        request: Request,
+        info: &OperationInfo,
+        bearer_operations: &[&str],
+    ) -> reqwest::Result<Response> {
+        let bearer = self.needs_bearer(info, bearer_operations);
+        let mut request = request;
+        let mut attempt: u32 = 0;
+        let mut replayed = false;
+        loop {
+            // A body that cannot be cloned (a stream) gets exactly one attempt.
+            let retry_copy = request.try_clone();
+            let result = match client.execute(request).await {
+                Ok(response) => self.buffer(response).await,
+                Err(e) => Err(e),
+            };
+            let Some(mut next) = retry_copy else {
+                return result;
+            };
+            let delay = match &result {
+                Ok(response)
+                    if response.status() == StatusCode::UNAUTHORIZED && bearer && !replayed =>
+                {
+                    replayed = true;
+                    if let Some(auth) = &self.auth {
+                        let used = next.headers().get(AUTHORIZATION).cloned();
+                        match auth.refresh_after_unauthorized(used.as_ref()).await {
+                            Ok(token) if set_bearer(&mut next, &token).is_ok() => {
+                                tracing::debug!(
+                                    operation = info.operation_id,
+                                    "401: replaying with a refreshed token"
+                                );
+                                request = next;
+                                continue;
+                            }
+                            _ => return result,
+                        }
+                    }
+                    return result;
+                }
+                Ok(response) if is_retryable_status(response.status()) => {
+                    match retry_after(response, self.config.retry_after_cap) {
+                        RetryAfter::TooLong => return result,
+                        RetryAfter::Wait(d) => Some(d),
+                        RetryAfter::Absent => None,
+                    }
+                }
+                Ok(_) => return result,
+                Err(e) if is_retryable_error(e) => None,
+                Err(_) => return result,
+            };
+            if attempt >= self.config.max_retries {
+                return result;
+            }
+            attempt += 1;
+            let delay = delay.unwrap_or_else(|| backoff(&self.config, attempt));
+            tracing::info!(
+                operation = info.operation_id,
+                attempt,
+                status = result.as_ref().ok().map(|r| r.status().as_u16()),
+                error = result.as_ref().err().map(|e| e.to_string()),
+                delay_ms = delay.as_millis() as u64,
+                "retrying"
+            );
+            tokio::time::sleep(delay).await;
+            request = next;
+        }
+    }
+
+    /// After receiving: turn what [`exec`](Self::exec) found wrong with the
+    /// body into an error that carries the status.
+    pub fn post<E>(
+        &self,
+        result: &reqwest::Result<Response>,
+        _info: &OperationInfo,
+    ) -> Result<(), GenError<E>> {
+        if let Ok(response) = result {
+            if let Some(defect) = response.extensions().get::<Defect>() {
+                return Err(GenError::Custom(defect.encode()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the body into memory, refusing more than the limit, and checks
+    /// that a success body is JSON at all.
+    async fn buffer(&self, mut response: Response) -> reqwest::Result<Response> {
+        let limit = self.config.max_body_bytes;
+        let status = response.status();
+        let mut rebuilt = http::Response::builder()
+            .status(status)
+            .version(response.version());
+        if let Some(headers) = rebuilt.headers_mut() {
+            *headers = response.headers().clone();
+        }
+        let too_large = |status| Defect::TooLarge { status, limit };
+        if response.content_length().is_some_and(|n| n > limit) {
+            return Ok(with_defect(rebuilt, Bytes::new(), too_large(status)));
+        }
+        let mut body = BytesMut::new();
+        while let Some(chunk) = response.chunk().await? {
+            if body.len() as u64 + chunk.len() as u64 > limit {
+                // Dropping the response closes the connection: the rest is never read.
+                return Ok(with_defect(rebuilt, Bytes::new(), too_large(status)));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let body = body.freeze();
+        if status.is_success() {
+            if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
+                let defect = Defect::Malformed {
+                    status,
+                    reason: e.to_string(),
+                    excerpt: redact::excerpt(&body),
+                };
+                return Ok(with_defect(rebuilt, body, defect));
+            }
+        }
+        Ok(rebuilt
+            .body(body.clone())
+            .map(Response::from)
+            .unwrap_or_else(|_| Response::from(http::Response::new(body))))
+    }
+}
+
+fn with_defect(builder: http::response::Builder, body: Bytes, defect: Defect) -> Response {
+    let builder = builder.extension(defect.clone());
+    match builder.body(body) {
+        Ok(response) => Response::from(response),
+        Err(_) => {
+            let mut response = http::Response::new(Bytes::new());
+            response.extensions_mut().insert(defect);
+            Response::from(response)
+        }
+    }
+}
+
+fn set_bearer(request: &mut Request, token: &crate::SecretString) -> Result<(), Error> {
+    let mut value =
+        HeaderValue::from_str(&format!("Bearer {}", token.expose_secret())).map_err(|_| {
+            Error::NotAuthenticated("the access token is not a valid header value".into())
+        })?;
+    value.set_sensitive(true);
+    request.headers_mut().insert(AUTHORIZATION, value);
+    Ok(())
+}
+
+/// Refuses plain HTTP to anything but loopback unless explicitly allowed:
+/// every Token API request carries a password or a token.
+pub fn check_transport_security(url: &reqwest::Url, allow_insecure: bool) -> Result<(), Error> {
+    if url.scheme() == "https" || allow_insecure {
+        return Ok(());
+    }
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if url.scheme() == "http" && loopback {
+        return Ok(());
+    }
+    Err(Error::Config(format!(
+        "refusing to send credentials over {}:// to {}; use https, or allow_insecure_http(true) on the builder",
+        url.scheme(),
+        url.host_str().unwrap_or("?")
+    )))
+}
+
+fn is_retryable_error(e: &reqwest::Error) -> bool {
+    e.is_connect() || e.is_timeout() || e.is_request() || e.is_body() || e.is_decode()
+}
+
+enum RetryAfter {
+    Absent,
+    Wait(Duration),
+    TooLong,
+}
+
+/// `Retry-After` as seconds or an HTTP date, capped.
+fn retry_after(response: &Response, cap: Duration) -> RetryAfter {
+    let Some(value) = response
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return RetryAfter::Absent;
+    };
+    let value = value.trim();
+    let wait = if let Ok(seconds) = value.parse::<u64>() {
+        Duration::from_secs(seconds)
+    } else if let Ok(when) = httpdate::parse_http_date(value) {
+        when.duration_since(SystemTime::now()).unwrap_or_default()
+    } else {
+        return RetryAfter::Absent;
+    };
+    if wait > cap {
+        RetryAfter::TooLong
+    } else {
+        RetryAfter::Wait(wait)
+    }
+}
+
+/// Exponential backoff with full jitter: uniform in [0, min(cap, base·2^(n-1))].
+pub fn backoff(config: &TransportConfig, attempt: u32) -> Duration {
+    let exp = config.backoff_base.saturating_mul(
+        1u32.checked_shl(attempt.saturating_sub(1))
+            .unwrap_or(u32::MAX),
+    );
+    let ceiling = exp.min(config.backoff_cap);
+    ceiling.mul_f64(jitter())
+}
+
+// A uniform value in [0, 1) without a random-number dependency: std's
+// per-process random hasher keys, mixed with a counter.
+fn jitter() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// What [`Runtime::exec`] found wrong with a response it received, carried
+/// to [`Runtime::post`] in the response's extensions.
+#[derive(Debug, Clone)]
+pub(crate) enum Defect {
+    TooLarge {
+        status: StatusCode,
+        limit: u64,
+    },
+    Malformed {
+        status: StatusCode,
+        reason: String,
+        excerpt: String,
+    },
+}
+
+// progenitor's hooks can only return `Error::Custom(String)`: the defect
+// travels as a tagged string and becomes a typed error again in
+// `Error::from_generated`. The text is readable on its own too.
+const TAG_TOO_LARGE: &str = "cakemail-sdk/too-large";
+const TAG_MALFORMED: &str = "cakemail-sdk/malformed";
+
+impl Defect {
+    pub(crate) fn encode(&self) -> String {
+        match self {
+            Defect::TooLarge { status, limit } => {
+                format!(
+                    "{TAG_TOO_LARGE} {} {limit}: response body exceeds the limit",
+                    status.as_u16()
+                )
+            }
+            Defect::Malformed {
+                status,
+                reason,
+                excerpt,
+            } => {
+                format!("{TAG_MALFORMED} {}: {reason}\n{excerpt}", status.as_u16())
+            }
+        }
+    }
+
+    pub(crate) fn decode(message: &str) -> Option<Error> {
+        if let Some(rest) = message.strip_prefix(TAG_TOO_LARGE) {
+            let mut words = rest.split([' ', ':']).filter(|w| !w.is_empty());
+            let status = StatusCode::from_u16(words.next()?.parse().ok()?).ok()?;
+            let limit = words.next()?.parse().ok()?;
+            return Some(Error::BodyTooLarge { status, limit });
+        }
+        let rest = message.strip_prefix(TAG_MALFORMED)?.trim_start();
+        let (status, rest) = rest.split_once(": ")?;
+        let (reason, excerpt) = rest.split_once('\n').unwrap_or((rest, ""));
+        Some(Error::InvalidBody {
+            status: StatusCode::from_u16(status.parse().ok()?).ok(),
+            reason: reason.to_string(),
+            excerpt: excerpt.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defects_round_trip_through_the_hook_string() {
+        let d = Defect::Malformed {
+            status: StatusCode::OK,
+            reason: "EOF while parsing".into(),
+            excerpt: "{\"access_token\": \"[redacted]".into(),
+        };
+        match Defect::decode(&d.encode()) {
+            Some(Error::InvalidBody {
+                status,
+                reason,
+                excerpt,
+            }) => {
+                assert_eq!(status, Some(StatusCode::OK));
+                assert_eq!(reason, "EOF while parsing");
+                assert!(excerpt.contains("[redacted]"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let d = Defect::TooLarge {
+            status: StatusCode::OK,
+            limit: 10,
+        };
+        assert!(matches!(
+            Defect::decode(&d.encode()),
+            Some(Error::BodyTooLarge { limit: 10, .. })
+        ));
+        assert!(Defect::decode("something else").is_none());
+    }
+
+    #[test]
+    fn backoff_stays_under_the_cap() {
+        let config = TransportConfig::default();
+        for attempt in 1..40 {
+            assert!(backoff(&config, attempt) <= config.backoff_cap);
+        }
+        assert!(backoff(&config, 1) <= config.backoff_base);
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        let ok = |u: &str| check_transport_security(&u.parse().unwrap(), false).is_ok();
+        assert!(ok("https://api.cakemail.dev"));
+        assert!(ok("http://127.0.0.1:8080"));
+        assert!(ok("http://[::1]:1"));
+        assert!(ok("http://localhost:3000"));
+        assert!(!ok("http://api.cakemail.dev"));
+        assert!(!ok("http://10.0.0.1"));
+        assert!(check_transport_security(&"http://example.com".parse().unwrap(), true).is_ok());
+    }
+
+    #[test]
+    fn retryable_statuses() {
+        for s in [408, 429, 500, 502, 503, 504] {
+            assert!(is_retryable_status(StatusCode::from_u16(s).unwrap()));
+        }
+        for s in [400, 401, 403, 404, 422] {
+            assert!(!is_retryable_status(StatusCode::from_u16(s).unwrap()));
+        }
+    }
+}
