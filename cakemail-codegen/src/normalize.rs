@@ -45,6 +45,10 @@ pub const RULES: &[Rule] = &[
         apply: json_schema_2020_to_openapi_3_0,
     },
     Rule {
+        name: "boolean_schemas",
+        apply: boolean_schemas,
+    },
+    Rule {
         name: "single_all_of_and_ref_siblings",
         apply: single_all_of_and_ref_siblings,
     },
@@ -75,6 +79,18 @@ pub const RULES: &[Rule] = &[
     Rule {
         name: "secret_properties",
         apply: secret_properties,
+    },
+    Rule {
+        name: "default_response_as_errors",
+        apply: default_response_as_errors,
+    },
+    Rule {
+        name: "one_error_body_kind",
+        apply: one_error_body_kind,
+    },
+    Rule {
+        name: "one_success_body_kind",
+        apply: one_success_body_kind,
     },
     Rule {
         name: "supported_constructs",
@@ -863,6 +879,161 @@ pub fn secret_properties(doc: &mut Value) -> Result<(), RuleError> {
         );
     }
     Ok(())
+}
+
+/// JSON Schema boolean schemas: `true` (any value) becomes `{}`; `false` (no
+/// value) has no OpenAPI 3.0 form and is reported.
+pub fn boolean_schemas(doc: &mut Value) -> Result<(), RuleError> {
+    for_each_schema(doc, &mut |schema, at| match schema {
+        Value::Bool(true) => {
+            *schema = json!({});
+            Ok(())
+        }
+        Value::Bool(false) => Err(RuleError::new(
+            at,
+            "the `false` schema (no value allowed) has no OpenAPI 3.0 form",
+        )),
+        _ => Ok(()),
+    })
+}
+
+/// The kind of body progenitor sees in a response: typed JSON, raw bytes
+/// (any other media type) or none. It matches `application/json` exactly or
+/// with parameters, as progenitor does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum BodyKind {
+    None,
+    Raw,
+    Json,
+}
+
+fn body_kind(response: &Value) -> BodyKind {
+    match response.get("content").and_then(Value::as_object) {
+        Some(content) if content.keys().any(|m| is_json_media(m)) => BodyKind::Json,
+        Some(content) if !content.is_empty() => BodyKind::Raw,
+        _ => BodyKind::None,
+    }
+}
+
+fn is_json_media(media: &str) -> bool {
+    media == "application/json" || media.starts_with("application/json;")
+}
+
+fn is_error_status(status: &str) -> bool {
+    status.starts_with('4') || status.starts_with('5')
+}
+
+/// A `default` response beside explicit success responses documents the
+/// errors: it becomes `4XX` and `5XX` (where not already declared).
+///
+/// progenitor counts `default` both as a success and as an error, so with a
+/// typed 200 it sees two success types and panics. The statuses `default`
+/// covers that a client can receive as an answer are the 4xx and 5xx ones
+/// (1xx and 3xx are handled by the HTTP stack), so nothing is lost.
+pub fn default_response_as_errors(doc: &mut Value) -> Result<(), RuleError> {
+    for_each_operation(doc, &mut |op, _| {
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+            return Ok(());
+        };
+        let has_success = responses.keys().any(|s| s.starts_with('2'));
+        if !has_success {
+            return Ok(());
+        }
+        let Some(default) = responses.remove("default") else {
+            return Ok(());
+        };
+        for range in ["4XX", "5XX"] {
+            if !responses.contains_key(range) {
+                responses.insert(range.into(), default.clone());
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Error responses of one operation keep one body kind: typed JSON if any
+/// has it, else raw, else none. The others are dropped from the document.
+///
+/// progenitor supports one error type per operation and panics on a mix
+/// (FastAPI documents often pair JSON 422 bodies with an HTML 500 page or a
+/// bodiless 404). A dropped status still reaches the caller, as
+/// `Error::UnexpectedResponse` with its status and raw body.
+pub fn one_error_body_kind(doc: &mut Value) -> Result<(), RuleError> {
+    for_each_operation(doc, &mut |op, _| {
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+            return Ok(());
+        };
+        let Some(keep) = responses
+            .iter()
+            .filter(|(s, _)| is_error_status(s))
+            .map(|(_, r)| body_kind(r))
+            .max()
+        else {
+            return Ok(());
+        };
+        responses.retain(|s, r| !is_error_status(s) || body_kind(r) == keep);
+        Ok(())
+    })
+}
+
+/// Success responses of one operation must share one body: the same JSON
+/// schema, or all raw, or all empty. Anything else is reported at the
+/// response that differs, since no rewrite keeps every success status.
+/// A JSON response without a schema gets the any-value schema `{}`.
+pub fn one_success_body_kind(doc: &mut Value) -> Result<(), RuleError> {
+    for_each_operation(doc, &mut |op, at| {
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+            return Ok(());
+        };
+        let responses_at = push_pointer(at, "responses");
+        let mut first: Option<(String, BodyKind, Option<Value>)> = None;
+        for (status, response) in responses.iter_mut() {
+            let success = status.starts_with('2') || status == "default";
+            let status_at = push_pointer(&responses_at, status);
+            let mut schema = None;
+            if let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) {
+                for (media, media_type) in content.iter_mut() {
+                    if !is_json_media(media) {
+                        continue;
+                    }
+                    let media_at = push_pointer(&push_pointer(&status_at, "content"), media);
+                    let Some(mt) = media_type.as_object_mut() else {
+                        return Err(RuleError::new(media_at, "a media type must be an object"));
+                    };
+                    if mt
+                        .get("encoding")
+                        .and_then(Value::as_object)
+                        .is_some_and(|e| !e.is_empty())
+                    {
+                        return Err(RuleError::new(
+                            push_pointer(&media_at, "encoding"),
+                            "a response `encoding` map is not supported by the generator",
+                        ));
+                    }
+                    let s = mt.entry("schema").or_insert_with(|| json!({}));
+                    schema.get_or_insert_with(|| s.clone());
+                }
+            }
+            if !success {
+                continue;
+            }
+            let kind = body_kind(response);
+            match &first {
+                None => first = Some((status.clone(), kind, schema)),
+                Some((first_status, first_kind, first_schema)) => {
+                    if *first_kind != kind || *first_schema != schema {
+                        return Err(RuleError::new(
+                            status_at,
+                            format!(
+                                "success responses {first_status} and {status} have different bodies; the generator supports one success type per operation"
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    })
 }
 
 /// Reports, with their pointer, constructs the generator would panic on.

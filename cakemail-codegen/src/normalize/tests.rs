@@ -297,3 +297,86 @@ fn normalize_reports_dangling_refs_with_file_and_pointer() {
         "openapi/x.json#/components/schemas/A/$ref: dangling reference `#/components/schemas/Nope`: nothing at that pointer"
     );
 }
+
+#[test]
+fn boolean_schemas_become_empty_or_are_reported() {
+    let mut doc = schemas(json!({"T": {"type": "object", "properties": {"any": true}}}));
+    boolean_schemas(&mut doc).unwrap();
+    assert_eq!(
+        doc["components"]["schemas"]["T"]["properties"]["any"],
+        json!({})
+    );
+    let mut doc = schemas(json!({"T": {"type": "object", "properties": {"none": false}}}));
+    assert_eq!(
+        boolean_schemas(&mut doc).unwrap_err().pointer,
+        "/components/schemas/T/properties/none"
+    );
+}
+
+#[test]
+fn default_response_becomes_4xx_and_5xx_beside_a_success() {
+    let err = json!({"description": "e", "content": {"application/json": {"schema": {"type": "object"}}}});
+    let mut doc = json!({"paths": {
+        "/a": {"get": {"responses": {"200": {"description": "ok"}, "5XX": {"description": "kept"}, "default": err}}},
+        "/b": {"get": {"responses": {"default": err}}}
+    }});
+    default_response_as_errors(&mut doc).unwrap();
+    let a = doc["paths"]["/a"]["get"]["responses"].as_object().unwrap();
+    assert_eq!(a.keys().collect::<Vec<_>>(), ["200", "5XX", "4XX"]);
+    assert_eq!(a["4XX"], err);
+    assert_eq!(a["5XX"]["description"], "kept");
+    assert!(
+        doc["paths"]["/b"]["get"]["responses"]["default"].is_object(),
+        "the only answer stays"
+    );
+}
+
+#[test]
+fn error_responses_keep_one_body_kind() {
+    let json_body =
+        json!({"description": "j", "content": {"application/json; charset=utf-8": {"schema": {}}}});
+    let html = json!({"description": "h", "content": {"text/html": {}}});
+    let empty = json!({"description": "n"});
+    let mut doc = json!({"paths": {
+        "/a": {"get": {"responses": {"200": empty, "404": empty, "422": json_body, "500": html}}},
+        "/b": {"get": {"responses": {"404": empty, "500": html}}}
+    }});
+    one_error_body_kind(&mut doc).unwrap();
+    let keys = |p: &str| {
+        doc["paths"][p]["get"]["responses"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(keys("/a"), ["200", "422"], "success statuses are untouched");
+    assert_eq!(keys("/b"), ["500"]);
+}
+
+#[test]
+fn success_responses_must_share_one_body() {
+    let body =
+        |s: Value| json!({"description": "", "content": {"application/json": {"schema": s}}});
+    let mut doc = json!({"paths": {"/a": {"get": {"responses": {
+        "200": body(json!({"$ref": "#/components/schemas/A"})),
+        "201": body(json!({"$ref": "#/components/schemas/A"})),
+        "202": {"description": "accepted"}
+    }}}}});
+    let err = one_success_body_kind(&mut doc).unwrap_err();
+    assert_eq!(err.pointer, "/paths/~1a/get/responses/202");
+    let mut doc = json!({"paths": {"/a": {"get": {"responses": {
+        "200": {"description": "", "content": {"application/json": {"encoding": {"x": {}}}}}}}}}});
+    let err = one_success_body_kind(&mut doc).unwrap_err();
+    assert_eq!(
+        err.pointer,
+        "/paths/~1a/get/responses/200/content/application~1json/encoding"
+    );
+    let mut doc = json!({"paths": {"/a": {"get": {"responses": {
+        "200": {"description": "", "content": {"application/json": {}}}}}}}});
+    one_success_body_kind(&mut doc).unwrap();
+    assert_eq!(
+        doc["paths"]["/a"]["get"]["responses"]["200"]["content"]["application/json"]["schema"],
+        json!({})
+    );
+}
