@@ -102,14 +102,14 @@ impl Runtime {
     ) -> Result<(), GenError<E>> {
         check_transport_security(request.url(), self.config.allow_insecure_http)
             .map_err(|e| GenError::Custom(e.to_string()))?;
-        if self.needs_bearer(info, bearer_operations) {
-            if let Some(auth) = &self.auth {
-                let token = auth
-                    .access_token_boxed()
-                    .await
-                    .map_err(|e| GenError::Custom(format!("authentication failed: {e}")))?;
-                set_bearer(request, &token).map_err(|e| GenError::Custom(e.to_string()))?;
-            }
+        if self.needs_bearer(info, bearer_operations)
+            && let Some(auth) = &self.auth
+        {
+            let token = auth
+                .access_token_boxed()
+                .await
+                .map_err(|e| GenError::Custom(format!("authentication failed: {e}")))?;
+            set_bearer(request, &token).map_err(|e| GenError::Custom(e.to_string()))?;
         }
         Ok(())
     }
@@ -189,15 +189,17 @@ impl Runtime {
 
     /// After receiving: turn what [`exec`](Self::exec) found wrong with the
     /// body into an error that carries the status.
+    // The error type is progenitor's, as the hook signature requires.
+    #[allow(clippy::result_large_err)]
     pub fn post<E>(
         &self,
         result: &reqwest::Result<Response>,
         _info: &OperationInfo,
     ) -> Result<(), GenError<E>> {
-        if let Ok(response) = result {
-            if let Some(defect) = response.extensions().get::<Defect>() {
-                return Err(GenError::Custom(defect.encode()));
-            }
+        if let Ok(response) = result
+            && let Some(defect) = response.extensions().get::<Defect>()
+        {
+            return Err(GenError::Custom(defect.encode()));
         }
         Ok(())
     }
@@ -226,15 +228,15 @@ impl Runtime {
             body.extend_from_slice(&chunk);
         }
         let body = body.freeze();
-        if status.is_success() {
-            if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
-                let defect = Defect::Malformed {
-                    status,
-                    reason: e.to_string(),
-                    excerpt: redact::excerpt(&body),
-                };
-                return Ok(with_defect(rebuilt, body, defect));
-            }
+        if status.is_success()
+            && let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&body)
+        {
+            let defect = Defect::Malformed {
+                status,
+                reason: e.to_string(),
+                excerpt: redact::excerpt(&body),
+            };
+            return Ok(with_defect(rebuilt, body, defect));
         }
         Ok(rebuilt
             .body(body.clone())
