@@ -210,10 +210,10 @@ pub fn json_schema_2020_to_openapi_3_0(doc: &mut Value) -> Result<(), RuleError>
         if let Some(value) = map.remove("const") {
             map.insert("enum".into(), json!([value]));
         }
-        if let Some(examples) = map.remove("examples") {
-            if let Some(first) = examples.as_array().and_then(|e| e.first()) {
-                map.entry("example").or_insert_with(|| first.clone());
-            }
+        if let Some(examples) = map.remove("examples")
+            && let Some(first) = examples.as_array().and_then(|e| e.first())
+        {
+            map.entry("example").or_insert_with(|| first.clone());
         }
         for (exclusive, bound) in [
             ("exclusiveMinimum", "minimum"),
@@ -288,36 +288,36 @@ pub fn single_all_of_and_ref_siblings(doc: &mut Value) -> Result<(), RuleError> 
             return Ok(());
         };
         // Collapse `allOf: [one]` into `$ref` + siblings first.
-        if let Some(Value::Array(members)) = map.get("allOf") {
-            if members.len() == 1 {
-                let member = members[0].clone();
-                map.remove("allOf");
-                match member {
-                    Value::Object(inner) if inner.contains_key("$ref") => {
-                        for (k, v) in inner {
-                            map.insert(k, v);
+        if let Some(Value::Array(members)) = map.get("allOf")
+            && members.len() == 1
+        {
+            let member = members[0].clone();
+            map.remove("allOf");
+            match member {
+                Value::Object(inner) if inner.contains_key("$ref") => {
+                    for (k, v) in inner {
+                        map.insert(k, v);
+                    }
+                }
+                Value::Object(inner) => {
+                    for (k, v) in inner {
+                        if map.contains_key(&k)
+                            && map.get(&k) != Some(&v)
+                            && !ANNOTATIONS.contains(&k.as_str())
+                        {
+                            return Err(RuleError::new(
+                                push_pointer(at, "allOf"),
+                                format!("`allOf` member and its parent disagree on `{k}`"),
+                            ));
                         }
+                        map.entry(k).or_insert(v);
                     }
-                    Value::Object(inner) => {
-                        for (k, v) in inner {
-                            if map.contains_key(&k)
-                                && map.get(&k) != Some(&v)
-                                && !ANNOTATIONS.contains(&k.as_str())
-                            {
-                                return Err(RuleError::new(
-                                    push_pointer(at, "allOf"),
-                                    format!("`allOf` member and its parent disagree on `{k}`"),
-                                ));
-                            }
-                            map.entry(k).or_insert(v);
-                        }
-                    }
-                    _ => {
-                        return Err(RuleError::new(
-                            push_pointer(at, "allOf/0"),
-                            "`allOf` member is not a schema",
-                        ));
-                    }
+                }
+                _ => {
+                    return Err(RuleError::new(
+                        push_pointer(at, "allOf/0"),
+                        "`allOf` member is not a schema",
+                    ));
                 }
             }
         }
@@ -424,10 +424,10 @@ pub fn scalar_any_of(doc: &mut Value) -> Result<(), RuleError> {
                 .iter()
                 .map(|m| m.get(key).map(|v| v.to_string()).unwrap_or_default())
                 .collect();
-            if values.len() == 1 {
-                if let Some(v) = members[0].get(key) {
-                    merged.insert(key.into(), v.clone());
-                }
+            if values.len() == 1
+                && let Some(v) = members[0].get(key)
+            {
+                merged.insert(key.into(), v.clone());
             }
         }
         let descriptions: Vec<&str> = members
@@ -489,12 +489,11 @@ pub fn exclusive_any_of(doc: &mut Value) -> Result<(), RuleError> {
                     .all(|(j, other)| i == j || !declares(other, prop))
             })
         });
-        if exclusive {
-            if let Some(map) = schema.as_object_mut() {
-                if let Some(members) = map.remove("anyOf") {
-                    map.insert("oneOf".into(), members);
-                }
-            }
+        if exclusive
+            && let Some(map) = schema.as_object_mut()
+            && let Some(members) = map.remove("anyOf")
+        {
+            map.insert("oneOf".into(), members);
         }
         Ok(())
     })
@@ -615,15 +614,15 @@ pub fn hoist_inline_responses(doc: &mut Value) -> Result<(), RuleError> {
     })?;
     let schemas = component_schemas(doc)?;
     for (name, body) in hoisted {
-        if let Some(existing) = schemas.get(&name) {
-            if existing != &body {
-                return Err(RuleError::new(
-                    push_pointer("/components/schemas", &name),
-                    format!(
-                        "cannot name an inline response `{name}`: a different schema has that name"
-                    ),
-                ));
-            }
+        if let Some(existing) = schemas.get(&name)
+            && existing != &body
+        {
+            return Err(RuleError::new(
+                push_pointer("/components/schemas", &name),
+                format!(
+                    "cannot name an inline response `{name}`: a different schema has that name"
+                ),
+            ));
         }
         schemas.insert(name, body);
     }
@@ -816,10 +815,10 @@ fn merge_schemas(doc: &Value, a: &Value, b: &Value) -> Result<Value, String> {
         (Some(x), Some(y)) if x == y => {
             out.insert("type".into(), json!(x));
             for key in ["format", "enum"] {
-                if a.get(key) == b.get(key) {
-                    if let Some(v) = a.get(key) {
-                        out.insert(key.into(), v.clone());
-                    }
+                if a.get(key) == b.get(key)
+                    && let Some(v) = a.get(key)
+                {
+                    out.insert(key.into(), v.clone());
                 }
             }
         }

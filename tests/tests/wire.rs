@@ -255,7 +255,7 @@ async fn the_real_servers_errors_decode_too() {
         })
         .send()
         .await;
-    let error = Error::from_generated(result.err().expect("wrong password fails")).await;
+    let error = Error::from_generated(result.expect_err("wrong password fails")).await;
     assert_eq!(error.status(), Some(StatusCode::UNAUTHORIZED));
     assert!(matches!(error, Error::Api { .. }));
 }
@@ -311,7 +311,7 @@ async fn builder_validation_errors_are_typed_not_panics() {
         .body_map(|b| b.username(USER.to_string()).scopes("not a scope"))
         .send()
         .await;
-    let error = Error::from_generated(result.err().expect("invalid scopes are refused")).await;
+    let error = Error::from_generated(result.expect_err("invalid scopes are refused")).await;
     assert!(matches!(error, Error::InvalidRequest(_)), "{error:?}");
     assert_eq!(server.counters().total_requests, 0, "nothing was sent");
 }

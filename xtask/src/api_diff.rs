@@ -50,13 +50,13 @@ fn collect(items: &[syn::Item], prefix: &str, out: &mut BTreeMap<String, String>
             syn::Item::Impl(block) if block.trait_.is_none() => {
                 let ty = block.self_ty.to_token_stream().to_string();
                 for member in &block.items {
-                    if let syn::ImplItem::Fn(f) = member {
-                        if is_pub(&f.vis) {
-                            out.insert(
-                                format!("fn {prefix}{ty}::{}", f.sig.ident),
-                                f.sig.to_token_stream().to_string(),
-                            );
-                        }
+                    if let syn::ImplItem::Fn(f) = member
+                        && is_pub(&f.vis)
+                    {
+                        out.insert(
+                            format!("fn {prefix}{ty}::{}", f.sig.ident),
+                            f.sig.to_token_stream().to_string(),
+                        );
                     }
                 }
                 continue;

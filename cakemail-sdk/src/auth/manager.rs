@@ -332,10 +332,10 @@ impl Inner {
     }
 
     fn install(&self, state: Arc<TokenState>) {
-        if let Some(stored) = state.to_stored() {
-            if let Err(e) = self.store.save(&stored) {
-                tracing::warn!(error = %e, "could not store the new token");
-            }
+        if let Some(stored) = state.to_stored()
+            && let Err(e) = self.store.save(&stored)
+        {
+            tracing::warn!(error = %e, "could not store the new token");
         }
         if let Ok(mut slot) = self.state.write() {
             *slot = Some(state);
