@@ -298,11 +298,18 @@ impl ClientBuilder {
         let plain = Runtime {
             config: config.clone(),
             auth: None,
+            challenge_slot: None,
         };
         let auth = self.credentials.map(|credentials| {
-            let token_client = RawClient::new_with_client(&base_url, http.clone(), plain.clone());
+            let slot = crate::runtime::ChallengeSlot::default();
+            let token_runtime = Runtime {
+                challenge_slot: Some(slot.clone()),
+                ..plain.clone()
+            };
+            let token_client = RawClient::new_with_client(&base_url, http.clone(), token_runtime);
             TokenManager::new(
                 token_client,
+                slot,
                 credentials,
                 self.refresh_margin.unwrap_or(DEFAULT_REFRESH_MARGIN),
                 self.store,
@@ -311,6 +318,7 @@ impl ClientBuilder {
         let runtime = Runtime {
             config,
             auth: auth.clone(),
+            challenge_slot: None,
         };
         Ok(Client {
             raw: RawClient::new_with_client(&base_url, http, runtime),

@@ -64,8 +64,9 @@ pub enum Error {
     /// Bad configuration: an environment variable, a base URL, plain HTTP to a remote host.
     #[error("configuration error: {0}")]
     Config(String),
-    /// A refresh failed; every caller waiting for it gets this. The next call tries again.
-    #[error("token refresh failed: {0}")]
+    /// A login or refresh failed (the cause inside); every caller that was
+    /// waiting for it gets this. The next call tries again.
+    #[error("could not obtain a token: {0}")]
     Refresh(std::sync::Arc<Error>),
 }
 

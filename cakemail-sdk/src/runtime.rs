@@ -58,7 +58,14 @@ impl Default for TransportConfig {
 pub struct Runtime {
     pub(crate) config: Arc<TransportConfig>,
     pub(crate) auth: Option<TokenManager>,
+    /// Set on the token manager's own client: where an MFA challenge sent
+    /// with a 401 (as createToken's description has it) is kept, since the
+    /// generated error type has no field for it.
+    pub(crate) challenge_slot: Option<ChallengeSlot>,
 }
+
+/// Holds a challenge found in a 401 answer to createToken.
+pub(crate) type ChallengeSlot = Arc<std::sync::Mutex<Option<crate::SecretString>>>;
 
 impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -80,6 +87,7 @@ impl Runtime {
         Self {
             config: Arc::new(config),
             auth: None,
+            challenge_slot: None,
         }
     }
 
@@ -134,6 +142,9 @@ impl Runtime {
                 Ok(response) => self.buffer(response).await,
                 Err(e) => Err(e),
             };
+            if let (Ok(response), Some(slot)) = (&result, &self.challenge_slot) {
+                keep_challenge(response, info, slot).await;
+            }
             let Some(mut next) = retry_copy else {
                 return result;
             };
@@ -238,12 +249,39 @@ impl Runtime {
             };
             return Ok(with_defect(rebuilt, body, defect));
         }
+        if status == StatusCode::UNAUTHORIZED {
+            rebuilt = rebuilt.extension(BufferedBody(body.clone()));
+        }
         Ok(rebuilt
             .body(body.clone())
             .map(Response::from)
             .unwrap_or_else(|_| Response::from(http::Response::new(body))))
     }
 }
+
+/// A 401 to createToken may carry `challenge` beside `detail`: keep it.
+async fn keep_challenge(response: &Response, info: &OperationInfo, slot: &ChallengeSlot) {
+    if response.status() != StatusCode::UNAUTHORIZED || info.operation_id != "create_token" {
+        return;
+    }
+    // The body is already buffered; peek without consuming it.
+    #[derive(serde::Deserialize)]
+    struct WithChallenge {
+        challenge: crate::SecretString,
+    }
+    let Some(body) = response.extensions().get::<BufferedBody>() else {
+        return;
+    };
+    if let Ok(found) = serde_json::from_slice::<WithChallenge>(&body.0) {
+        if let Ok(mut slot) = slot.lock() {
+            *slot = Some(found.challenge);
+        }
+    }
+}
+
+/// A copy of the buffered body, for hooks that must look at it.
+#[derive(Clone)]
+struct BufferedBody(Bytes);
 
 fn with_defect(builder: http::response::Builder, body: Bytes, defect: Defect) -> Response {
     let builder = builder.extension(defect.clone());

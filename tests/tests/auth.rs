@@ -517,3 +517,36 @@ fn env_variables_are_read_like_cakemails_cli() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_mfa_challenge_sent_with_a_401_is_recognised_too() {
+    // createToken's description says MFA answers 401 with a `challenge` field.
+    let server =
+        cakemail_tests::server_with(|b| b.mfa_challenge_status(StatusCode::UNAUTHORIZED)).await;
+    let client = Client::builder()
+        .base_url(server.url())
+        .credentials(Credentials::password(MFA_USER, PASSWORD))
+        .build()
+        .expect("client");
+    let auth = client.auth().expect("auth");
+    let challenge = match auth.login().await {
+        Err(Error::MfaRequired(challenge)) => challenge,
+        other => panic!("expected MfaRequired, got {other:?}"),
+    };
+    let info = auth
+        .complete_mfa(&challenge, MFA_CODE)
+        .await
+        .expect("code accepted");
+    assert_eq!(info.accounts, [3]);
+    // A plain wrong password is still a plain 401.
+    let wrong = Client::builder()
+        .base_url(server.url())
+        .credentials(Credentials::password(USER, "wrong"))
+        .build()
+        .expect("client");
+    let error = wrong.auth().expect("auth").login().await.expect_err("401");
+    assert!(
+        matches!(&error, Error::Refresh(inner) if matches!(**inner, Error::Api { .. })),
+        "{error:?}"
+    );
+}

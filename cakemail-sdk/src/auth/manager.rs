@@ -12,6 +12,7 @@ use super::credentials::Credentials;
 use super::store::{MemoryStore, StoredToken, TokenStore};
 use crate::error::{Error, MfaChallenge};
 use crate::generated::Client as RawClient;
+use crate::runtime::ChallengeSlot;
 use crate::secret::SecretString;
 use crate::types;
 
@@ -101,6 +102,7 @@ type Outcome = Option<Result<Arc<TokenState>, Arc<Error>>>;
 
 struct Inner {
     client: RawClient,
+    challenge_slot: ChallengeSlot,
     credentials: Credentials,
     margin: Duration,
     store: Arc<dyn TokenStore>,
@@ -147,6 +149,7 @@ impl TokenManager {
     /// carry a token manager), keeping tokens in `store`.
     pub(crate) fn new(
         client: RawClient,
+        challenge_slot: ChallengeSlot,
         credentials: Credentials,
         margin: Duration,
         store: Option<Arc<dyn TokenStore>>,
@@ -172,6 +175,7 @@ impl TokenManager {
         Self {
             inner: Arc::new(Inner {
                 client,
+                challenge_slot,
                 credentials,
                 margin,
                 store,
@@ -423,6 +427,9 @@ impl Inner {
         if let Some(scopes) = &creds.scopes {
             body = body.scopes(scopes.as_str());
         }
+        if let Ok(mut slot) = self.challenge_slot.lock() {
+            *slot = None;
+        }
         let response = self.client.create_token().body(body).send().await;
         self.count();
         let arrived = Instant::now();
@@ -435,7 +442,18 @@ impl Inner {
                     Err(Error::MfaRequired(MfaChallenge::new(c.challenge)))
                 }
             },
-            Err(e) => Err(Error::from_generated(e).await),
+            Err(e) => {
+                // The description's variant: a 401 whose body carries the challenge.
+                let challenge = self
+                    .challenge_slot
+                    .lock()
+                    .ok()
+                    .and_then(|mut slot| slot.take());
+                match challenge {
+                    Some(challenge) => Err(Error::MfaRequired(MfaChallenge::new(challenge))),
+                    None => Err(Error::from_generated(e).await),
+                }
+            }
         }
     }
 }
