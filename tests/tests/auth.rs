@@ -280,6 +280,30 @@ async fn send_authorized_reaches_endpoints_the_sdk_does_not_cover() {
     let response = client.send_authorized(request).await.expect("authorized");
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(server.counters().protected_calls, 1);
+    // As in cakemail-mock's README: after expiry, refreshed and replayed.
+    server.expire_access_tokens();
+    let request = client
+        .http_client()
+        .get(format!("{}/lists", client.base_url()))
+        .build()
+        .expect("request");
+    assert_eq!(
+        client
+            .send_authorized(request)
+            .await
+            .expect("replayed")
+            .status(),
+        StatusCode::OK
+    );
+    let counters = server.counters();
+    assert_eq!(
+        (
+            counters.password_grants,
+            counters.refresh_grants,
+            counters.protected_calls
+        ),
+        (1, 1, 3)
+    );
 }
 
 #[tokio::test]
