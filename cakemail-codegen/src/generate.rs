@@ -127,11 +127,25 @@ pub fn generate(doc: &Value, file: &Path, target: &Target) -> Result<String, Dia
 }
 
 /// Runs `f`, turning a panic into its message without printing a backtrace.
+///
+/// The panic hook is wrapped once, process-wide, and stays silent only on the
+/// thread running the generator, so other threads' panics still print.
 fn quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    use std::cell::Cell;
+    use std::sync::Once;
+    thread_local!(static QUIET: Cell<bool> = const { Cell::new(false) });
+    static WRAP_HOOK: Once = Once::new();
+    WRAP_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    QUIET.with(|q| q.set(true));
     let result = catch_unwind(AssertUnwindSafe(f));
-    std::panic::set_hook(previous);
+    QUIET.with(|q| q.set(false));
     result.map_err(|payload| {
         payload
             .downcast_ref::<&str>()

@@ -248,6 +248,12 @@ impl ClientBuilder {
         self
     }
 
+    /// No retry starts after this much time since the first attempt. Default 60 s.
+    pub fn retry_deadline(mut self, deadline: Duration) -> Self {
+        self.transport.retry_deadline = deadline;
+        self
+    }
+
     /// Largest response body read. Default 4 MiB.
     pub fn max_body_bytes(mut self, limit: u64) -> Self {
         self.transport.max_body_bytes = limit;

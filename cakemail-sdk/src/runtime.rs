@@ -37,6 +37,10 @@ pub struct TransportConfig {
     pub max_body_bytes: u64,
     /// Allow credentials over plain `http://` to hosts other than loopback. Default false.
     pub allow_insecure_http: bool,
+    /// No retry starts once this much time has passed since the first
+    /// attempt, so a request takes at most about this plus one attempt's
+    /// timeout. Default 60 s.
+    pub retry_deadline: Duration,
 }
 
 impl Default for TransportConfig {
@@ -48,6 +52,7 @@ impl Default for TransportConfig {
             retry_after_cap: Duration::from_secs(30),
             max_body_bytes: 4 * 1024 * 1024,
             allow_insecure_http: false,
+            retry_deadline: Duration::from_secs(60),
         }
     }
 }
@@ -135,6 +140,7 @@ impl Runtime {
         let mut request = request;
         let mut attempt: u32 = 0;
         let mut replayed = false;
+        let started = std::time::Instant::now();
         loop {
             // A body that cannot be cloned (a stream) gets exactly one attempt.
             let retry_copy = request.try_clone();
@@ -142,6 +148,13 @@ impl Runtime {
                 Ok(response) => self.buffer(response).await,
                 Err(e) => Err(e),
             };
+            tracing::debug!(
+                operation = info.operation_id,
+                attempt = attempt + 1,
+                status = result.as_ref().ok().map(|r| r.status().as_u16()),
+                error = result.as_ref().err().map(|e| e.to_string()),
+                "attempt finished"
+            );
             if let (Ok(response), Some(slot)) = (&result, &self.challenge_slot) {
                 keep_challenge(response, info, slot).await;
             }
@@ -185,6 +198,14 @@ impl Runtime {
             }
             attempt += 1;
             let delay = delay.unwrap_or_else(|| backoff(&self.config, attempt));
+            if started.elapsed() + delay > self.config.retry_deadline {
+                tracing::info!(
+                    operation = info.operation_id,
+                    attempt,
+                    "retry deadline reached; giving up"
+                );
+                return result;
+            }
             tracing::info!(
                 operation = info.operation_id,
                 attempt,

@@ -110,6 +110,20 @@ async fn client_errors_are_never_retried() {
 }
 
 #[tokio::test]
+async fn no_retry_starts_past_the_retry_deadline() {
+    let server = server().await;
+    server.push_fault(Fault::status(StatusCode::SERVICE_UNAVAILABLE));
+    let client = builder(&server)
+        .max_retries(5)
+        .retry_deadline(Duration::ZERO)
+        .build()
+        .expect("client");
+    let error = login(&client).await.expect_err("no time left to retry");
+    assert_eq!(error.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+    assert_eq!(server.counters().total_requests, 1);
+}
+
+#[tokio::test]
 async fn a_timeout_without_retries_is_a_typed_transport_error() {
     let server = server().await;
     server.push_fault(Fault::Latency(Duration::from_secs(5)));
