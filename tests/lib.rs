@@ -39,3 +39,75 @@ pub async fn server_with(
         );
     f(builder).start().await.expect("mock server starts")
 }
+
+/// A fault answering `status` with a JSON body (`Content-Type: application/json`).
+pub fn json_fault(
+    status: cakemail_mock::StatusCode,
+    body: impl Into<Vec<u8>>,
+) -> cakemail_mock::Fault {
+    let mut headers = cakemail_mock::HeaderMap::new();
+    headers.insert(
+        cakemail_mock::header::CONTENT_TYPE,
+        cakemail_mock::header::HeaderValue::from_static("application/json"),
+    );
+    cakemail_mock::Fault::Status {
+        status,
+        headers,
+        body: body.into().into(),
+    }
+}
+
+/// The generated createToken call with [`USER`] and `password`, as a user
+/// would write it.
+pub async fn raw_login(
+    client: &cakemail_sdk::Client,
+    password: &str,
+) -> Result<
+    cakemail_sdk::ResponseValue<cakemail_sdk::types::CreateTokenResponse>,
+    progenitor_client::Error<cakemail_sdk::types::HttpError>,
+> {
+    client
+        .create_token()
+        .body_map(|b| {
+            b.username(USER.to_string())
+                .password(cakemail_sdk::SecretString::from(password))
+        })
+        .send()
+        .await
+}
+
+/// Every tracing event of the current thread, as text, while the guard lives.
+#[derive(Clone, Default)]
+pub struct LogCapture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl LogCapture {
+    /// Starts capturing events up to `level` on this thread.
+    pub fn start(level: tracing::Level) -> (Self, tracing::subscriber::DefaultGuard) {
+        let capture = Self::default();
+        let writer = capture.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_writer(move || writer.clone())
+            .finish();
+        (capture, tracing::subscriber::set_default(subscriber))
+    }
+
+    /// What was captured so far.
+    pub fn text(&self) -> String {
+        let bytes = self.0.lock().map(|v| v.clone()).unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut v) = self.0.lock() {
+            v.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

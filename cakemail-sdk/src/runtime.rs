@@ -156,7 +156,7 @@ impl Runtime {
                 "attempt finished"
             );
             if let (Ok(response), Some(slot)) = (&result, &self.challenge_slot) {
-                keep_challenge(response, info, slot).await;
+                keep_challenge(response, info, slot);
             }
             let Some(mut next) = retry_copy else {
                 return result;
@@ -281,7 +281,7 @@ impl Runtime {
 }
 
 /// A 401 to createToken may carry `challenge` beside `detail`: keep it.
-async fn keep_challenge(response: &Response, info: &OperationInfo, slot: &ChallengeSlot) {
+fn keep_challenge(response: &Response, info: &OperationInfo, slot: &ChallengeSlot) {
     if response.status() != StatusCode::UNAUTHORIZED || info.operation_id != "create_token" {
         return;
     }
@@ -293,10 +293,10 @@ async fn keep_challenge(response: &Response, info: &OperationInfo, slot: &Challe
     let Some(body) = response.extensions().get::<BufferedBody>() else {
         return;
     };
-    if let Ok(found) = serde_json::from_slice::<WithChallenge>(&body.0) {
-        if let Ok(mut slot) = slot.lock() {
-            *slot = Some(found.challenge);
-        }
+    if let Ok(found) = serde_json::from_slice::<WithChallenge>(&body.0)
+        && let Ok(mut slot) = slot.lock()
+    {
+        *slot = Some(found.challenge);
     }
 }
 

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use cakemail_mock::{Fault, HeaderMap, Method, MockServer, StatusCode, header};
+use cakemail_mock::{Fault, Method, MockServer, StatusCode};
 use cakemail_sdk::auth::{Credentials, FileStore, MemoryStore, StoredToken, TokenStore};
-use cakemail_sdk::{Client, Error, SecretString};
-use cakemail_tests::{MFA_CODE, MFA_USER, PASSWORD, USER, extended, server};
+use cakemail_sdk::{Client, Error};
+use cakemail_tests::{MFA_CODE, MFA_USER, PASSWORD, USER, extended, json_fault, raw_login, server};
 
 fn password_client(server: &MockServer) -> Client {
     Client::builder()
@@ -160,18 +160,8 @@ async fn a_refresh_response_without_a_refresh_token_keeps_the_old_one() {
         .credentials(Credentials::refresh_token(issued.refresh_token.as_str()))
         .build()
         .expect("client");
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("application/json"),
-    );
-    server.push_fault(Fault::Status {
-        status: StatusCode::OK,
-        headers,
-        body: serde_json::json!({"access_token": "new-access", "token_type": "bearer", "expires_in": 3600, "accounts": [1]})
-            .to_string()
-            .into(),
-    });
+    server.push_fault(json_fault(StatusCode::OK, serde_json::json!({"access_token": "new-access", "token_type": "bearer", "expires_in": 3600, "accounts": [1]})
+            .to_string()));
     let auth = client.auth().expect("auth");
     let info = auth
         .force_refresh()
@@ -248,15 +238,7 @@ async fn token_operations_never_carry_a_bearer() {
     let server = server().await;
     let client = password_client(&server);
     client.auth().expect("auth").login().await.expect("login");
-    let _ = client
-        .create_token()
-        .body_map(|b| {
-            b.username(USER.to_string())
-                .password(SecretString::from(PASSWORD))
-        })
-        .send()
-        .await
-        .expect("explicit login");
+    let _ = raw_login(&client, PASSWORD).await.expect("explicit login");
     for request in server.requests() {
         assert!(
             request.header("authorization").is_none(),

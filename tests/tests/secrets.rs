@@ -1,13 +1,12 @@
 //! Passwords, tokens, MFA codes and challenges never show in Debug, Display,
 //! error messages or tracing events.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use cakemail_mock::{Fault, HeaderMap, StatusCode, header};
+use cakemail_mock::{Fault, StatusCode};
 use cakemail_sdk::auth::{Credentials, FileStore, StoredToken};
 use cakemail_sdk::{Client, Error, SecretString, types};
-use cakemail_tests::{MFA_CODE, MFA_USER, PASSWORD, USER, server};
+use cakemail_tests::{LogCapture, MFA_CODE, MFA_USER, PASSWORD, USER, json_fault, server};
 
 /// Secrets used below, each distinctive enough to search for.
 const SECRETS: &[&str] = &[
@@ -138,31 +137,9 @@ fn error_messages_hold_no_secrets() {
     }
 }
 
-/// Collects every tracing event, at every level, as text.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if let Ok(mut v) = self.0.lock() {
-            v.extend_from_slice(buf);
-        }
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn no_secret_reaches_tracing_or_errors_in_any_flow() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (capture, _guard) = LogCapture::start(tracing::Level::TRACE);
 
     let server = server().await;
     let mut seen_errors = Vec::new();
@@ -190,20 +167,13 @@ async fn no_secret_reaches_tracing_or_errors_in_any_flow() {
     seen_tokens.push(auth.access_token().await.expect("token"));
 
     let issued = server.issue_tokens(USER).expect("user");
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("application/json"),
-    );
-    server.push_fault(Fault::Status {
-        status: StatusCode::OK,
-        headers,
-        body: format!(
+    server.push_fault(json_fault(
+        StatusCode::OK,
+        format!(
             r#"{{"access_token": "{}", "refresh_token": "{}""#,
             issued.access_token, issued.refresh_token
-        )
-        .into(),
-    });
+        ),
+    ));
     let error = auth.force_refresh().await.expect_err("malformed body");
     seen_errors.push(format!("{error} {error:?}"));
     for text in &seen_errors {
@@ -252,7 +222,7 @@ async fn no_secret_reaches_tracing_or_errors_in_any_flow() {
         .expect_err("wrong password");
     seen_errors.push(format!("{error} {error:?}"));
 
-    let logs = String::from_utf8_lossy(&capture.0.lock().expect("capture").clone()).into_owned();
+    let logs = capture.text();
     assert!(logs.contains("refresh"), "tracing was captured: {logs}");
     let mut forbidden: Vec<String> = seen_tokens
         .iter()

@@ -2,14 +2,13 @@
 //! successful retry or a typed error, never a panic or a hang. Also HTTPS on
 //! loopback, plain-HTTP refusal, and bounded response bodies.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use cakemail_mock::{Fault, MockServer, StatusCode};
 use cakemail_sdk::auth::Credentials;
 use cakemail_sdk::{Client, ClientBuilder, Error};
-use cakemail_tests::{PASSWORD, USER, server};
+use cakemail_tests::{LogCapture, PASSWORD, USER, json_fault, server};
 
 /// Fast backoff so the matrix runs quickly; the behaviour is what is tested.
 fn builder(server: &MockServer) -> ClientBuilder {
@@ -95,13 +94,11 @@ async fn client_errors_are_never_retried() {
     for status in [400u16, 401, 403, 422] {
         let server = server().await;
         let status = StatusCode::from_u16(status).expect("status");
-        server.push_fault(Fault::Status {
+        server.push_fault(json_fault(
             status,
-            headers: json_headers(),
-            body: serde_json::json!({"detail": [{"msg": "no", "type": "x", "loc": ["body"]}]})
-                .to_string()
-                .into(),
-        });
+            serde_json::json!({"detail": [{"msg": "no", "type": "x", "loc": ["body"]}]})
+                .to_string(),
+        ));
         let client = builder(&server).max_retries(3).build().expect("client");
         let error = login(&client).await.expect_err("fails");
         assert_eq!(error.status(), Some(status));
@@ -191,30 +188,9 @@ async fn connection_refused_is_a_typed_error_after_retries() {
     }
 }
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if let Ok(mut v) = self.0.lock() {
-            v.extend_from_slice(buf);
-        }
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn each_retry_emits_a_tracing_event_without_secrets() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (capture, _guard) = LogCapture::start(tracing::Level::INFO);
     let server = server().await;
     server.script([
         Fault::status(StatusCode::SERVICE_UNAVAILABLE),
@@ -222,7 +198,7 @@ async fn each_retry_emits_a_tracing_event_without_secrets() {
     ]);
     let client = builder(&server).max_retries(3).build().expect("client");
     login(&client).await.expect("third attempt succeeds");
-    let logs = String::from_utf8_lossy(&capture.0.lock().expect("logs").clone()).into_owned();
+    let logs = capture.text();
     let retries: Vec<&str> = logs.lines().filter(|l| l.contains("retrying")).collect();
     assert_eq!(retries.len(), 2, "{logs}");
     assert!(
@@ -291,15 +267,6 @@ fn resident_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
-}
-
-fn json_headers() -> cakemail_mock::HeaderMap {
-    let mut headers = cakemail_mock::HeaderMap::new();
-    headers.insert(
-        cakemail_mock::header::CONTENT_TYPE,
-        cakemail_mock::header::HeaderValue::from_static("application/json"),
-    );
-    headers
 }
 
 /// Serves the mock over TLS on 127.0.0.1 with a certificate made here,

@@ -1,9 +1,9 @@
 //! What the generated client puts on the wire, and what it makes of every
 //! kind of answer: documented errors, undocumented statuses, broken bodies.
 
-use cakemail_mock::{Fault, HeaderMap, StatusCode, header};
+use cakemail_mock::{Fault, StatusCode};
 use cakemail_sdk::{Client, Error, SecretString, types};
-use cakemail_tests::{MFA_USER, PASSWORD, USER, server};
+use cakemail_tests::{MFA_USER, PASSWORD, USER, json_fault, raw_login, server};
 
 fn client(url: &str) -> Client {
     Client::builder()
@@ -77,15 +77,7 @@ async fn create_token_sends_a_percent_encoded_form_with_only_the_fields_set() {
 async fn version_is_omitted_unless_set() {
     let server = server().await;
     let client = client(&server.url());
-    let _ = client
-        .create_token()
-        .body_map(|b| {
-            b.username(USER.to_string())
-                .password(SecretString::from(PASSWORD))
-        })
-        .send()
-        .await
-        .expect("login succeeds");
+    let _ = raw_login(&client, PASSWORD).await.expect("login succeeds");
     assert_eq!(server.last_request().expect("recorded").query, None);
 }
 
@@ -155,28 +147,15 @@ async fn mfa_login_decodes_to_the_challenge_variant_and_completes_with_json() {
 
 /// A documented error body for `status`, as Cakemail shapes it.
 fn error_fault(status: u16, body: serde_json::Value) -> Fault {
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("application/json"),
-    );
-    Fault::Status {
-        status: StatusCode::from_u16(status).expect("valid status"),
-        headers,
-        body: body.to_string().into(),
-    }
+    json_fault(
+        StatusCode::from_u16(status).expect("valid status"),
+        body.to_string(),
+    )
 }
 
 async fn create_token_error(server: &cakemail_mock::MockServer) -> Error {
     let client = client(&server.url());
-    let result = client
-        .create_token()
-        .body_map(|b| {
-            b.username(USER.to_string())
-                .password(SecretString::from(PASSWORD))
-        })
-        .send()
-        .await;
+    let result = raw_login(&client, PASSWORD).await;
     match result {
         Ok(_) => panic!("expected an error"),
         Err(e) => Error::from_generated(e).await,
@@ -247,14 +226,7 @@ async fn each_documented_error_status_decodes_with_its_fields() {
 async fn the_real_servers_errors_decode_too() {
     let server = server().await;
     let client = client(&server.url());
-    let result = client
-        .create_token()
-        .body_map(|b| {
-            b.username(USER.to_string())
-                .password(SecretString::from("wrong"))
-        })
-        .send()
-        .await;
+    let result = raw_login(&client, "wrong").await;
     let error = Error::from_generated(result.expect_err("wrong password fails")).await;
     assert_eq!(error.status(), Some(StatusCode::UNAUTHORIZED));
     assert!(matches!(error, Error::Api { .. }));
@@ -324,15 +296,7 @@ async fn a_custom_reqwest_client_is_used_as_given() {
         .build()
         .expect("client");
     let client = Client::new_with_client(&server.url(), http);
-    let _ = client
-        .create_token()
-        .body_map(|b| {
-            b.username(USER.to_string())
-                .password(SecretString::from(PASSWORD))
-        })
-        .send()
-        .await
-        .expect("login");
+    let _ = raw_login(&client, PASSWORD).await.expect("login");
     assert_eq!(
         server
             .last_request()
