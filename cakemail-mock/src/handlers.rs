@@ -20,6 +20,8 @@ pub(crate) struct Reply {
     pub www_authenticate: bool,
     /// Adds `Cache-Control: no-store` (token responses).
     pub no_store: bool,
+    /// `Allow` header of a 405 (RFC 9110 requires it).
+    pub allow: Option<String>,
 }
 
 impl Reply {
@@ -29,6 +31,7 @@ impl Reply {
             body,
             www_authenticate: false,
             no_store: false,
+            allow: None,
         }
     }
 
@@ -148,7 +151,12 @@ pub(crate) fn route(shared: &Shared, state: &mut State, req: &Request<'_>) -> Re
                 _ => None,
             };
             let Some(op) = token_op else {
-                return method_not_allowed();
+                let allow = if req.path == "/token" {
+                    "POST, PUT"
+                } else {
+                    "POST"
+                };
+                return method_not_allowed(allow.to_string());
             };
             let mut errors = query_errors(req.query);
             match op {
@@ -185,7 +193,15 @@ pub(crate) fn route(shared: &Shared, state: &mut State, req: &Request<'_>) -> Re
                         }
                     }
                 },
-                None if state.protected.iter().any(|(_, p, _)| p == path) => method_not_allowed(),
+                None if state.protected.iter().any(|(_, p, _)| p == path) => {
+                    let allow: Vec<&str> = state
+                        .protected
+                        .iter()
+                        .filter(|(_, p, _)| p == path)
+                        .map(|(m, _, _)| m.as_str())
+                        .collect();
+                    method_not_allowed(allow.join(", "))
+                }
                 None => Reply::new(StatusCode::NOT_FOUND, json!({"detail": "Not Found"})),
             }
         }
@@ -198,11 +214,14 @@ enum Op {
     Challenge,
 }
 
-fn method_not_allowed() -> Reply {
-    Reply::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        json!({"detail": "Method Not Allowed"}),
-    )
+fn method_not_allowed(allow: String) -> Reply {
+    Reply {
+        allow: Some(allow),
+        ..Reply::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            json!({"detail": "Method Not Allowed"}),
+        )
+    }
 }
 
 fn query_errors(query: Option<&str>) -> Vec<Value> {

@@ -470,6 +470,9 @@ fn json_response(reply: Reply) -> Response<MockBody> {
     if reply.www_authenticate {
         h.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
+    if let Some(allow) = reply.allow.and_then(|a| HeaderValue::from_str(&a).ok()) {
+        h.insert(hyper::header::ALLOW, allow);
+    }
     resp
 }
 

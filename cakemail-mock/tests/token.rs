@@ -583,6 +583,17 @@ async fn unknown_routes() {
     let c = client();
     let r = c.get(format!("{}/token", s.url())).send().await.unwrap();
     assert_eq!(r.status(), 405);
+    assert_eq!(
+        r.headers()[header::ALLOW],
+        "POST, PUT",
+        "RFC 9110 requires Allow"
+    );
+    let r = c
+        .get(format!("{}/token/challenge", s.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()[header::ALLOW], "POST");
     let r = c.get(format!("{}/nope", s.url())).send().await.unwrap();
     assert_eq!(r.status(), 404);
     assert_eq!(
@@ -623,6 +634,7 @@ async fn protected_endpoints() {
     assert_eq!(r.status(), 401);
     let r = c.post(&url).bearer_auth(at).send().await.unwrap();
     assert_eq!(r.status(), 405);
+    assert_eq!(r.headers()[header::ALLOW], "GET");
 
     s.expire_access_tokens();
     let r = c.get(&url).bearer_auth(at).send().await.unwrap();
