@@ -56,7 +56,7 @@ mod secret;
 
 /// The client generated from `openapi/token-api.json` by cakemail-codegen.
 ///
-/// Prefer [`Client`](crate::Client), which derefs to this one and adds
+/// Prefer [`crate::Client`], which derefs to this one and adds
 /// configuration and authentication.
 #[allow(missing_docs, clippy::all, deprecated)]
 pub mod generated {
