@@ -110,13 +110,24 @@ impl Error {
 
     /// Converts an error of a generated operation, reading at most a bounded
     /// excerpt of an unexpected response's body.
-    pub async fn from_generated(error: progenitor_client::Error<types::HttpError>) -> Self {
+    ///
+    /// Works for clients generated elsewhere on the SDK's runtime too: any
+    /// documented error body is read as the FastAPI shape of [`types::HttpError`].
+    pub async fn from_generated<E: serde::Serialize>(error: progenitor_client::Error<E>) -> Self {
         use progenitor_client::Error as E;
         match error {
-            E::ErrorResponse(rv) => Error::Api {
-                status: rv.status(),
-                body: rv.into_inner(),
-            },
+            E::ErrorResponse(rv) => {
+                let status = rv.status();
+                let body = rv.into_inner();
+                let value = serde_json::to_value(&body).unwrap_or_default();
+                match serde_json::from_value::<types::HttpError>(value.clone()) {
+                    Ok(body) => Error::Api { status, body },
+                    Err(_) => Error::UnexpectedStatus {
+                        status,
+                        excerpt: redact::excerpt(value.to_string().as_bytes()),
+                    },
+                }
+            }
             E::UnexpectedResponse(response) => {
                 let status = response.status();
                 // The runtime already buffered (and bounded) the body.
@@ -135,9 +146,13 @@ impl Error {
                 Error::Transport(e)
             }
             E::InvalidRequest(message) => Error::InvalidRequest(message),
-            E::Custom(message) => {
-                crate::runtime::Defect::decode(&message).unwrap_or(Error::Config(message))
-            }
+            E::Custom(message) => crate::runtime::Defect::decode(&message).unwrap_or_else(|| {
+                if message.starts_with(crate::runtime::AUTH_FAILED) {
+                    Error::NotAuthenticated(message)
+                } else {
+                    Error::Config(message)
+                }
+            }),
         }
     }
 }

@@ -81,6 +81,9 @@ impl fmt::Debug for Runtime {
     }
 }
 
+/// How a failure to obtain a token in [`Runtime::pre`] starts its message.
+pub(crate) const AUTH_FAILED: &str = "authentication failed";
+
 /// Statuses worth another attempt; 401 is the auth layer's, the other 4xx are final.
 pub fn is_retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
@@ -121,7 +124,7 @@ impl Runtime {
             let token = auth
                 .access_token_boxed()
                 .await
-                .map_err(|e| GenError::Custom(format!("authentication failed: {e}")))?;
+                .map_err(|e| GenError::Custom(format!("{AUTH_FAILED}: {e}")))?;
             set_bearer(request, &token).map_err(|e| GenError::Custom(e.to_string()))?;
         }
         Ok(())

@@ -556,3 +556,33 @@ async fn an_mfa_challenge_sent_with_a_401_is_recognised_too() {
         "{error:?}"
     );
 }
+
+#[tokio::test]
+async fn a_secured_call_without_a_token_is_not_authenticated() {
+    let server = server().await;
+    server.protect(Method::GET, "/accounts/self", serde_json::json!({"id": 1}));
+    let client = Client::builder()
+        .base_url(server.url())
+        .credentials(Credentials::password(USER, "wrong password"))
+        .build()
+        .expect("client");
+    let accounts = extended::Client::new_with_client(
+        client.base_url(),
+        client.http_client().clone(),
+        client.runtime().clone(),
+    );
+    let error = Error::from_generated(
+        accounts
+            .get_self_account()
+            .send()
+            .await
+            .expect_err("no token"),
+    )
+    .await;
+    assert!(matches!(error, Error::NotAuthenticated(_)), "{error:?}");
+    assert_eq!(
+        server.counters().protected_calls,
+        0,
+        "not sent without a token"
+    );
+}

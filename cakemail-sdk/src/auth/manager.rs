@@ -401,9 +401,11 @@ impl Inner {
                         arrived,
                         Some(refresh),
                     )),
-                    Err(_) => Err(Error::from_generated(
-                        progenitor_client::Error::InvalidResponsePayload(bytes, e),
-                    )
+                    Err(_) => Err(Error::from_generated(progenitor_client::Error::<
+                        types::HttpError,
+                    >::InvalidResponsePayload(
+                        bytes, e
+                    ))
                     .await),
                 }
             }
