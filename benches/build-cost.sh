@@ -14,6 +14,7 @@
 #   sdk/clean        cargo build -p cakemail-sdk from an empty target dir
 #   sdk/spec-touch   touch openapi/token-api.json, build again
 #   sdk/src-touch    touch cakemail-sdk/src/client.rs, build again
+#   sdk/spec-edit    change one operation summary in the spec, build again
 #   pasted/clean     a throwaway crate: cakemail-sdk's sources with the
 #                    generated client pasted in (from sdk/clean's OUT_DIR),
 #                    the same [dependencies], no build-dependency
@@ -54,6 +55,10 @@ touch "$work/src/openapi/token-api.json"
 build sdk/spec-touch "$work/src" "$work/target-sdk" -p cakemail-sdk
 touch "$work/src/cakemail-sdk/src/client.rs"
 build sdk/src-touch "$work/src" "$work/target-sdk" -p cakemail-sdk
+# A real edit: one operation summary changes, so the generated code (a doc
+# comment) changes and cakemail-sdk is recompiled, not just re-checked.
+sed -i 's/"summary": "Refresh a token"/"summary": "Refresh a token (edited)"/' "$work/src/openapi/token-api.json"
+build sdk/spec-edit "$work/src" "$work/target-sdk" -p cakemail-sdk
 
 generated=$(ls "$work"/target-sdk/debug/build/cakemail-sdk-*/out/client.rs | head -1)
 
