@@ -166,6 +166,8 @@ async fn answer(
 
 /// The one `reqwest::Client` configuration both sides use.
 pub fn http_client() -> reqwest::Client {
+    // The SDK builds reqwest without a TLS provider; install its choice.
+    cakemail_sdk::install_crypto_provider();
     reqwest::Client::builder()
         .build()
         .expect("reqwest client builds")

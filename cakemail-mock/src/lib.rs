@@ -37,6 +37,8 @@
 //! // The first token request fails with a 503: the client should retry.
 //! server.push_fault(Fault::status(StatusCode::SERVICE_UNAVAILABLE).on_path("/token"));
 //!
+//! # // This workspace builds reqwest without a TLS provider of its own.
+//! # let _ = rustls::crypto::ring::default_provider().install_default();
 //! let client = reqwest::Client::new();
 //! let form = [("grant_type", "password"), ("username", "alice@example.com"), ("password", "s3cret")];
 //! let mut resp = client.post(format!("{}/token", server.url())).form(&form).send().await?;

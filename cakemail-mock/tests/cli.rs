@@ -43,7 +43,7 @@ async fn demo_user() {
     assert!(url.starts_with("http://127.0.0.1:"), "{lines:?}");
     assert!(lines[1].contains("demo@example.com"), "{lines:?}");
     let r = login(
-        &reqwest::Client::new(),
+        &common::http_client(),
         url,
         "demo@example.com",
         "demo-password",
@@ -63,7 +63,7 @@ async fn users_file_and_lifetime() {
     .unwrap();
     let (_child, lines) = start(&["--users", path.to_str().unwrap(), "--token-lifetime", "120"]);
     std::fs::remove_file(&path).unwrap();
-    let r = login(&reqwest::Client::new(), &lines[0], "cli@example.com", "pw").await;
+    let r = login(&common::http_client(), &lines[0], "cli@example.com", "pw").await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json["expires_in"], 120);
 }

@@ -54,7 +54,7 @@ async fn every_response_kind_conforms() {
         .start()
         .await
         .unwrap();
-    let c = reqwest::Client::new();
+    let c = common::http_client();
     let base = s.url();
     let mut seen: BTreeSet<(String, &str, u16)> = BTreeSet::new();
     let mut note = |r: &Checked, m: &Method, p: &'static str| {
@@ -162,7 +162,7 @@ async fn mfa_401_variant_conforms() {
         .start()
         .await
         .unwrap();
-    let r = login(&reqwest::Client::new(), &s.url(), BOB, "pw").await;
+    let r = login(&common::http_client(), &s.url(), BOB, "pw").await;
     assert_eq!(r.status, 401);
     assert!(r.json["challenge"].is_string());
 }
@@ -174,7 +174,7 @@ async fn recorded_accepted_requests_conform() {
         .start()
         .await
         .unwrap();
-    let c = reqwest::Client::new();
+    let c = common::http_client();
     c.post(format!("{}/token", s.url()))
         .form(&[
             ("username", ALICE),

@@ -31,7 +31,7 @@ fn login_req(c: &reqwest::Client, s: &MockServer) -> reqwest::RequestBuilder {
 async fn latency_then_normal_response() {
     let s = server().await;
     s.push_fault(Fault::Latency(Duration::from_millis(20)));
-    let r = login_req(&reqwest::Client::new(), &s).send().await.unwrap();
+    let r = login_req(&common::http_client(), &s).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let n = s.counters();
     assert_eq!((n.faults_injected, n.tokens_issued, n.failed), (1, 1, 0));
@@ -41,7 +41,7 @@ async fn latency_then_normal_response() {
 async fn latency_beyond_client_timeout() {
     let s = server().await;
     s.push_fault(Fault::Latency(Duration::from_secs(60)));
-    let c = reqwest::Client::builder()
+    let c = common::http_client_builder()
         .timeout(Duration::from_millis(200))
         .build()
         .unwrap();
@@ -52,7 +52,7 @@ async fn latency_beyond_client_timeout() {
 #[tokio::test]
 async fn status_faults() {
     let s = server().await;
-    let c = reqwest::Client::new();
+    let c = common::http_client();
     s.script([
         Fault::too_many_requests(7),
         Fault::status(StatusCode::INTERNAL_SERVER_ERROR),
@@ -115,7 +115,7 @@ async fn custom_status_fault_with_headers() {
 async fn malformed_json() {
     let s = server().await;
     s.push_fault(Fault::MalformedJson);
-    let r = login_req(&reqwest::Client::new(), &s).send().await.unwrap();
+    let r = login_req(&common::http_client(), &s).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()[header::CONTENT_TYPE], "application/json");
     let err = r.json::<Value>().await.unwrap_err();
@@ -126,7 +126,7 @@ async fn malformed_json() {
 async fn wrong_content_type() {
     let s = server().await;
     s.push_fault(Fault::WrongContentType);
-    let r = login_req(&reqwest::Client::new(), &s).send().await.unwrap();
+    let r = login_req(&common::http_client(), &s).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert!(
         r.headers()[header::CONTENT_TYPE]
@@ -141,7 +141,7 @@ async fn wrong_content_type() {
 async fn truncated_body() {
     let s = server().await;
     s.push_fault(Fault::TruncatedBody);
-    let r = login_req(&reqwest::Client::new(), &s).send().await.unwrap();
+    let r = login_req(&common::http_client(), &s).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let announced: usize = r.headers()[header::CONTENT_LENGTH]
         .to_str()
@@ -152,7 +152,7 @@ async fn truncated_body() {
     let err = r.bytes().await.unwrap_err();
     assert!(err.is_body() || err.is_decode(), "{err}");
     // The server still works for the next client.
-    let r = login_req(&reqwest::Client::new(), &s).send().await.unwrap();
+    let r = login_req(&common::http_client(), &s).send().await.unwrap();
     assert_eq!(r.status(), 200);
 }
 
@@ -160,7 +160,7 @@ async fn truncated_body() {
 async fn close_mid_response() {
     let s = server().await;
     s.push_fault(Fault::CloseMidResponse);
-    let r = login_req(&reqwest::Client::new(), &s).send().await.unwrap();
+    let r = login_req(&common::http_client(), &s).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let err = r.bytes().await.unwrap_err();
     assert!(err.is_body() || err.is_decode(), "{err}");
@@ -171,7 +171,7 @@ async fn close_mid_response() {
 async fn close_before_response() {
     let s = server().await;
     s.push_fault(Fault::CloseBeforeResponse);
-    let err = login_req(&reqwest::Client::new(), &s)
+    let err = login_req(&common::http_client(), &s)
         .send()
         .await
         .unwrap_err();
@@ -196,7 +196,7 @@ async fn large_body_streams() {
     let s = server().await;
     let n: u64 = 8 * 1024 * 1024 + 3;
     s.push_fault(Fault::LargeBody(n));
-    let mut r = login_req(&reqwest::Client::new(), &s).send().await.unwrap();
+    let mut r = login_req(&common::http_client(), &s).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.content_length(), Some(n));
     let mut total = 0u64;
@@ -220,21 +220,21 @@ async fn huge_body_is_not_buffered() {
     // can start sending it.
     let s = server().await;
     s.push_fault(Fault::LargeBody(64 << 30));
-    let mut r = login_req(&reqwest::Client::new(), &s).send().await.unwrap();
+    let mut r = login_req(&common::http_client(), &s).send().await.unwrap();
     assert_eq!(r.content_length(), Some(64 << 30));
     let mut read = 0usize;
     while read < 1 << 20 {
         read += r.chunk().await.unwrap().unwrap().len();
     }
     drop(r);
-    let r = login_req(&reqwest::Client::new(), &s).send().await.unwrap();
+    let r = login_req(&common::http_client(), &s).send().await.unwrap();
     assert_eq!(r.status(), 200);
 }
 
 #[tokio::test]
 async fn path_restricted_faults_and_fifo() {
     let s = server().await;
-    let c = reqwest::Client::new();
+    let c = common::http_client();
     s.script([
         Fault::status(StatusCode::BAD_GATEWAY).on_path("/token/challenge"),
         Fault::status(StatusCode::SERVICE_UNAVAILABLE).into(),
@@ -261,7 +261,7 @@ async fn path_restricted_faults_and_fifo() {
 #[tokio::test]
 async fn faults_do_not_consume_refresh_tokens() {
     let s = server().await;
-    let c = reqwest::Client::new();
+    let c = common::http_client();
     let tokens = login(&c, &s.url(), ALICE, PW).await.json;
     let rt = str_field(&tokens, "refresh_token");
     s.push_fault(Fault::CloseMidResponse.on_path("/token"));

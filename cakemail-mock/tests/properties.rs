@@ -295,7 +295,7 @@ fn random_bodies_get_documented_answers() {
                 .start(),
         )
         .unwrap();
-    let client = reqwest::Client::new();
+    let client = common::http_client();
     let base = server.url();
 
     // Real refresh tokens and challenges, so that some random requests succeed.

@@ -29,7 +29,7 @@ async fn server() -> MockServer {
 }
 
 fn client() -> reqwest::Client {
-    reqwest::Client::new()
+    common::http_client()
 }
 
 #[tokio::test]

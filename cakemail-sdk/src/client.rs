@@ -10,6 +10,18 @@ use crate::error::Error;
 use crate::generated::Client as RawClient;
 use crate::runtime::{Runtime, TransportConfig};
 
+/// Installs ring as the process's TLS crypto provider, unless one is
+/// installed already. Idempotent and cheap.
+///
+/// The SDK builds reqwest without a provider of its own (ring builds in a
+/// fraction of aws-lc-rs's time); [`ClientBuilder::build`] calls this. Call it
+/// yourself before building a `reqwest::Client` for
+/// [`Client::new_with_client`] if nothing else in your application enables
+/// a provider (reqwest's default features do), or reqwest will panic.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Cakemail's API, where the SDK goes unless told otherwise.
 pub const DEFAULT_BASE_URL: &str = "https://api.cakemail.dev";
 
@@ -67,6 +79,7 @@ impl Client {
 
     /// A client using your own `reqwest::Client` (proxies, certificates,
     /// timeouts…), with no credentials; as the PHP SDK accepts a Guzzle client.
+    /// See [`install_crypto_provider`] if that client fails to build.
     pub fn new_with_client(base_url: &str, http: reqwest::Client) -> Self {
         let runtime = Runtime::new(TransportConfig::default());
         Self {
@@ -288,6 +301,7 @@ impl ClientBuilder {
         let http = match self.http {
             Some(http) => http,
             None => {
+                install_crypto_provider();
                 let mut builder = reqwest::Client::builder()
                     .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
                     .timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))

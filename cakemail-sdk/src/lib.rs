@@ -65,6 +65,7 @@ pub mod generated {
 
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+    install_crypto_provider,
 };
 pub use error::{Error, MfaChallenge};
 pub use generated::{BEARER_OPERATIONS, ResponseValue, builder, types};

@@ -10,7 +10,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use progenitor_client::{Error as GenError, OperationInfo};
 use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER};
 use reqwest::{Request, Response, StatusCode};
@@ -241,28 +241,36 @@ impl Runtime {
 
     /// Reads the body into memory, refusing more than the limit, and checks
     /// that a success body is JSON at all.
-    async fn buffer(&self, mut response: Response) -> reqwest::Result<Response> {
+    async fn buffer(&self, response: Response) -> reqwest::Result<Response> {
+        use http_body_util::{BodyExt, Limited};
+        use reqwest::ResponseBuilderExt;
+
         let limit = self.config.max_body_bytes;
         let status = response.status();
+        let url = response.url().clone();
+        let oversized = response.content_length().is_some_and(|n| n > limit);
+        let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+        // Keep the URL, and move (not copy) the headers into the new response.
         let mut rebuilt = http::Response::builder()
             .status(status)
-            .version(response.version());
+            .version(parts.version)
+            .url(url);
         if let Some(headers) = rebuilt.headers_mut() {
-            *headers = response.headers().clone();
+            *headers = parts.headers;
         }
-        let too_large = |status| Defect::TooLarge { status, limit };
-        if response.content_length().is_some_and(|n| n > limit) {
-            return Ok(with_defect(rebuilt, Bytes::new(), too_large(status)));
+        let too_large = Defect::TooLarge { status, limit };
+        if oversized {
+            return Ok(with_defect(rebuilt, Bytes::new(), too_large));
         }
-        let mut body = BytesMut::new();
-        while let Some(chunk) = response.chunk().await? {
-            if body.len() as u64 + chunk.len() as u64 > limit {
-                // Dropping the response closes the connection: the rest is never read.
-                return Ok(with_defect(rebuilt, Bytes::new(), too_large(status)));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        let body = body.freeze();
+        // Reads no more than the limit; dropping the rest closes the connection.
+        let limited = Limited::new(body, usize::try_from(limit).unwrap_or(usize::MAX));
+        let body = match limited.collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(e) => match e.downcast::<reqwest::Error>() {
+                Ok(read_error) => return Err(*read_error),
+                Err(_) => return Ok(with_defect(rebuilt, Bytes::new(), too_large)),
+            },
+        };
         if status.is_success()
             && let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&body)
         {
@@ -276,10 +284,10 @@ impl Runtime {
         if status == StatusCode::UNAUTHORIZED {
             rebuilt = rebuilt.extension(BufferedBody(body.clone()));
         }
-        Ok(rebuilt
-            .body(body.clone())
-            .map(Response::from)
-            .unwrap_or_else(|_| Response::from(http::Response::new(body))))
+        Ok(match rebuilt.body(body) {
+            Ok(response) => Response::from(response),
+            Err(_) => Response::from(http::Response::new(Bytes::new())),
+        })
     }
 }
 

@@ -307,7 +307,7 @@ async fn tls_front(server: &MockServer) -> (String, reqwest::Certificate) {
 
 #[tokio::test]
 async fn https_on_loopback_with_a_configured_root() {
-    let _ = tokio_rustls::rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
     let server = server().await;
     let (url, certificate) = tls_front(&server).await;
     let client = Client::builder()

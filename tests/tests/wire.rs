@@ -291,6 +291,7 @@ async fn builder_validation_errors_are_typed_not_panics() {
 #[tokio::test]
 async fn a_custom_reqwest_client_is_used_as_given() {
     let server = server().await;
+    cakemail_sdk::install_crypto_provider();
     let http = reqwest::Client::builder()
         .user_agent("my-app/1.0")
         .build()

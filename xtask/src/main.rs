@@ -167,7 +167,7 @@ fn print_diff(name: &str, old: &str, new: &str) {
 fn test(args: &[String]) -> Result<(), String> {
     let root = root();
     let status = cargo(&root)
-        .args(["test", "--workspace", "--all-targets"])
+        .args(["test", "--all-targets"])
         .args(args)
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
@@ -175,7 +175,7 @@ fn test(args: &[String]) -> Result<(), String> {
         return Err("tests failed".into());
     }
     let status = cargo(&root)
-        .args(["test", "--workspace", "--doc"])
+        .args(["test", "--doc"])
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {

@@ -277,3 +277,15 @@ pub fn str_field<'a>(v: &'a Value, name: &str) -> &'a str {
         .as_str()
         .unwrap_or_else(|| panic!("no string {name} in {v}"))
 }
+
+/// A reqwest client for the tests. The workspace builds reqwest without a
+/// TLS crypto provider (see the root Cargo.toml), so one is installed first.
+pub fn http_client() -> reqwest::Client {
+    http_client_builder().build().expect("reqwest client")
+}
+
+/// [`http_client`] with settings of the caller's.
+pub fn http_client_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}
