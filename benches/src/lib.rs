@@ -246,8 +246,37 @@ pub async fn hand_create_token(http: &reqwest::Client, base_url: &str) -> Result
         return Err(format!("status {}", response.status()));
     }
     let body = response.bytes().await.map_err(|e| e.to_string())?;
+    if hand_parses_enum() {
+        // What a hand-written client that also handles MFA would decode: the
+        // same two shapes the SDK's CreateTokenResponse enum tells apart.
+        return match serde_json::from_slice::<HandAnswer>(&body).map_err(|e| e.to_string())? {
+            HandAnswer::Token(token) => Ok(token.access_token.len()),
+            HandAnswer::Challenge { challenge } => Ok(challenge.len()),
+        };
+    }
     let token: HandToken = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
     Ok(token.access_token.len())
+}
+
+/// A token or an MFA challenge, as a hand-written MFA-aware client would
+/// decode createToken's answer.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum HandAnswer {
+    /// Tokens.
+    Token(HandToken),
+    /// An MFA challenge.
+    Challenge {
+        /// The challenge id.
+        challenge: String,
+    },
+}
+
+/// `BENCH_HAND_PARSE=enum` makes the hand-written side decode into
+/// [`HandAnswer`] (same shapes as the SDK) instead of a plain struct.
+pub fn hand_parses_enum() -> bool {
+    static MODE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *MODE.get_or_init(|| std::env::var("BENCH_HAND_PARSE").is_ok_and(|v| v == "enum"))
 }
 
 /// Sends one request each way with the server recording, and fails unless
