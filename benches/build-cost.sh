@@ -18,8 +18,8 @@
 #   pasted/clean     a throwaway crate: cakemail-sdk's sources with the
 #                    generated client pasted in (from sdk/clean's OUT_DIR),
 #                    the same [dependencies], no build-dependency
-#   pasted-ring/clean  the same with reqwest `rustls-no-provider` + rustls/ring
-#                    instead of reqwest `rustls` (aws-lc-rs)
+#   pasted-aws/clean the same with reqwest's `rustls` feature (aws-lc-rs)
+#                    instead of `rustls-no-provider` + ring, as shipped
 #   deps-only/clean  a crate with exactly cakemail-sdk's [dependencies], no code
 # plus crate counts and duplicate versions from cargo tree.
 set -euo pipefail
@@ -75,12 +75,15 @@ tokio = { version = "1", features = ["rt-multi-thread", "macros", "sync", "time"
 bytes = "1"
 http = "1"
 url = "2"
+http-body-util = "0.1"
 httpdate = "1"
 zeroize = "1"
-regress = "0.10"'
-reqwest_aws='reqwest = { version = "0.13.5", default-features = false, features = ["rustls", "json", "form", "query", "stream"] }'
-reqwest_ring='reqwest = { version = "0.13.5", default-features = false, features = ["rustls-no-provider", "json", "form", "query", "stream"] }
-rustls = { version = "0.23", default-features = false, features = ["ring", "std", "tls12"] }'
+regress = "0.12"'
+# rustls stays a dependency in both variants: the SDK's code names it.
+reqwest_aws='reqwest = { version = "0.13.5", default-features = false, features = ["rustls", "json", "form", "query"] }
+rustls = { version = "0.23", default-features = false, features = ["ring", "std", "tls12", "logging"] }'
+reqwest_ring='reqwest = { version = "0.13.5", default-features = false, features = ["rustls-no-provider", "json", "form", "query"] }
+rustls = { version = "0.23", default-features = false, features = ["ring", "std", "tls12", "logging"] }'
 
 # crate NAME REQWEST_DEPS WITH_SOURCES
 crate() {
@@ -113,22 +116,23 @@ TOML
   fi
 }
 
-crate pasted "$reqwest_aws" yes
+# The SDK as shipped uses ring; "pasted-aws" shows what aws-lc-rs would cost.
+crate pasted "$reqwest_ring" yes
 build pasted/clean "$work/pasted" "$work/target-pasted"
-crate pasted-ring "$reqwest_ring" yes
-build pasted-ring/clean "$work/pasted-ring" "$work/target-pasted-ring"
-crate deps-only "$reqwest_aws" no
+crate pasted-aws "$reqwest_aws" yes
+build pasted-aws/clean "$work/pasted-aws" "$work/target-pasted-aws"
+crate deps-only "$reqwest_ring" no
 build deps-only/clean "$work/deps-only" "$work/target-deps-only"
 
 # --- dependency graph --------------------------------------------------------
 cd "$work/src"
 normal_build=$(cargo tree -p cakemail-sdk -e normal,build --prefix none | sed 's/ (\*)//' | sort -u | wc -l)
 normal=$(cargo tree -p cakemail-sdk -e normal --prefix none | sed 's/ (\*)//' | sort -u | wc -l)
-ring_normal=$(cd "$work/pasted-ring" && cargo tree -e normal --prefix none | sed 's/ (\*)//' | sort -u | wc -l)
+aws_normal=$(cd "$work/pasted-aws" && cargo tree -e normal --prefix none | sed 's/ (\*)//' | sort -u | wc -l)
 
 echo
 echo "== summary ($(date -u +%F), $(nproc) cores, $(lscpu | grep 'Model name' | sed 's/.*: *//'), $(rustc --version))"
 printf '%s\n' "${results[@]}"
-echo "unique crates, cakemail-sdk normal+build: $normal_build; normal only: $normal; pasted-ring normal: $ring_normal"
+echo "unique crates, cakemail-sdk normal+build: $normal_build; normal only: $normal; with aws-lc-rs (pasted-aws) normal: $aws_normal"
 echo "duplicate versions (cargo tree -p cakemail-sdk -d -e normal,build):"
 cargo tree -p cakemail-sdk -d -e normal,build --depth 0 | grep -v '^$' | sed 's/^/  /'
