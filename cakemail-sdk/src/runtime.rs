@@ -148,7 +148,11 @@ impl Runtime {
             // Only kept when a second attempt is possible; a body that cannot
             // be cloned (a stream) gets exactly one attempt.
             let may_resend = attempt < self.config.max_retries || (bearer && !replayed);
-            let retry_copy = if may_resend { request.try_clone() } else { None };
+            let retry_copy = if may_resend {
+                request.try_clone()
+            } else {
+                None
+            };
             let result = match client.execute(request).await {
                 Ok(response) => self.buffer(response).await,
                 Err(e) => Err(e),
