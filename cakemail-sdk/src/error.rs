@@ -139,7 +139,7 @@ impl Error {
             }
             E::InvalidResponsePayload(bytes, e) => Error::InvalidBody {
                 status: None,
-                reason: e.to_string(),
+                reason: redact::reason(&e.to_string()),
                 excerpt: redact::excerpt(&bytes),
             },
             E::CommunicationError(e) | E::ResponseBodyError(e) | E::InvalidUpgrade(e) => {

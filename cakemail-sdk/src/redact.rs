@@ -34,6 +34,30 @@ pub fn excerpt(body: &[u8]) -> String {
     out
 }
 
+/// A decoder's error message with every quoted value masked: serde quotes
+/// the offending value (`invalid type: string "…", expected i64`), which could
+/// be a token sitting in the wrong field.
+pub fn reason(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quoted = false;
+    for c in message.chars() {
+        if c == '"' {
+            if quoted {
+                out.push_str("[redacted]\"");
+            } else {
+                out.push('"');
+            }
+            quoted = !quoted;
+        } else if !quoted {
+            out.push(c);
+        }
+    }
+    if quoted {
+        out.push_str("[redacted]");
+    }
+    out
+}
+
 fn mask(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let bytes = text.as_bytes();
@@ -137,6 +161,23 @@ mod tests {
         let e = excerpt(long.as_bytes());
         assert_eq!(e.chars().count(), EXCERPT_CHARS + 1);
         assert!(e.ends_with('…'));
+    }
+
+    #[test]
+    fn decoder_messages_lose_their_quoted_values() {
+        let err = serde_json::from_str::<u64>("\"tok-456\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("tok-456"), "serde quotes the value: {err}");
+        let clean = reason(&err);
+        assert!(
+            !clean.contains("tok-456") && clean.contains("[redacted]"),
+            "{clean}"
+        );
+        assert_eq!(
+            reason("missing field `refresh_token`"),
+            "missing field `refresh_token`"
+        );
     }
 
     #[test]

@@ -282,7 +282,7 @@ impl Runtime {
         {
             let defect = Defect::Malformed {
                 status,
-                reason: e.to_string(),
+                reason: redact::reason(&e.to_string()),
                 excerpt: redact::excerpt(&body),
             };
             return Ok(with_defect(rebuilt, body, defect));

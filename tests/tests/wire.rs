@@ -272,6 +272,32 @@ async fn a_well_formed_body_of_the_wrong_shape_is_a_typed_error() {
         !format!("{error} {error:?}").contains("tok-123"),
         "token leaked: {error:?}"
     );
+
+    // serde's message quotes a wrongly typed value; the reason masks it,
+    // and the excerpt masks the secret fields.
+    server.push_fault(error_fault(
+        200,
+        serde_json::json!({"access_token": "tok-123", "token_type": "bearer",
+            "expires_in": "tok-456", "refresh_token": "r", "accounts": []}),
+    ));
+    #[allow(deprecated)]
+    let result = client(&server.url())
+        .refresh_token()
+        .body_map(|b| b.refresh_token(SecretString::from("r")))
+        .send()
+        .await;
+    let error = Error::from_generated(result.expect_err("wrong type")).await;
+    let Error::InvalidBody {
+        reason, excerpt, ..
+    } = &error
+    else {
+        panic!("expected InvalidBody, got {error:?}");
+    };
+    assert!(
+        reason.contains("invalid type") && !reason.contains("tok-456"),
+        "{reason}"
+    );
+    assert!(!excerpt.contains("tok-123"), "{excerpt}");
 }
 
 #[tokio::test]
