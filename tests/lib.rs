@@ -64,7 +64,7 @@ pub async fn raw_login(
     password: &str,
 ) -> Result<
     cakemail_sdk::ResponseValue<cakemail_sdk::types::CreateTokenResponse>,
-    progenitor_client::Error<cakemail_sdk::types::HttpError>,
+    cakemail_sdk::Error,
 > {
     client
         .create_token()

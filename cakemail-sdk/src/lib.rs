@@ -33,10 +33,9 @@
 //!     .body_map(|b| b.username("me@example.com".to_string()).password(SecretString::from("s3cret")))
 //!     .send()
 //!     .await;
-//! match result.map(|r| r.into_inner()) {
-//!     Ok(types::CreateTokenResponse::TokenResponse(token)) => println!("expires in {} s", token.expires_in),
-//!     Ok(types::CreateTokenResponse::ChallengeResponse(_)) => println!("MFA code needed"),
-//!     Err(e) => return Err(cakemail_sdk::Error::from_generated(e).await),
+//! match result?.into_inner() {
+//!     types::CreateTokenResponse::TokenResponse(token) => println!("expires in {} s", token.expires_in),
+//!     types::CreateTokenResponse::ChallengeResponse(_) => println!("MFA code needed"),
 //! }
 //! # Ok(()) }
 //! ```

@@ -571,14 +571,11 @@ async fn a_secured_call_without_a_token_is_not_authenticated() {
         client.http_client().clone(),
         client.runtime().clone(),
     );
-    let error = Error::from_generated(
-        accounts
-            .get_self_account()
-            .send()
-            .await
-            .expect_err("no token"),
-    )
-    .await;
+    let error = accounts
+        .get_self_account()
+        .send()
+        .await
+        .expect_err("no token");
     assert!(matches!(error, Error::NotAuthenticated(_)), "{error:?}");
     assert_eq!(
         server.counters().protected_calls,

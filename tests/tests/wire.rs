@@ -158,7 +158,7 @@ async fn create_token_error(server: &cakemail_mock::MockServer) -> Error {
     let result = raw_login(&client, PASSWORD).await;
     match result {
         Ok(_) => panic!("expected an error"),
-        Err(e) => Error::from_generated(e).await,
+        Err(e) => e,
     }
 }
 
@@ -227,7 +227,7 @@ async fn the_real_servers_errors_decode_too() {
     let server = server().await;
     let client = client(&server.url());
     let result = raw_login(&client, "wrong").await;
-    let error = Error::from_generated(result.expect_err("wrong password fails")).await;
+    let error = result.expect_err("wrong password fails");
     assert_eq!(error.status(), Some(StatusCode::UNAUTHORIZED));
     assert!(matches!(error, Error::Api { .. }));
 }
@@ -286,7 +286,7 @@ async fn a_well_formed_body_of_the_wrong_shape_is_a_typed_error() {
         .body_map(|b| b.refresh_token(SecretString::from("r")))
         .send()
         .await;
-    let error = Error::from_generated(result.expect_err("wrong type")).await;
+    let error = result.expect_err("wrong type");
     let Error::InvalidBody {
         reason, excerpt, ..
     } = &error
@@ -301,6 +301,27 @@ async fn a_well_formed_body_of_the_wrong_shape_is_a_typed_error() {
 }
 
 #[tokio::test]
+async fn send_raw_keeps_progenitors_error_and_from_generated_converts_it() {
+    let server = server().await;
+    server.push_fault(Fault::bad_gateway_html());
+    let raw = client(&server.url())
+        .create_token()
+        .body_map(|b| {
+            b.username(USER.to_string())
+                .password(SecretString::from(PASSWORD))
+        })
+        .send_raw()
+        .await
+        .expect_err("502");
+    assert!(matches!(
+        raw,
+        cakemail_sdk::generated::Error::UnexpectedResponse(_)
+    ));
+    let error = Error::from_generated(raw).await;
+    assert_eq!(error.status(), Some(StatusCode::BAD_GATEWAY));
+}
+
+#[tokio::test]
 async fn builder_validation_errors_are_typed_not_panics() {
     let server = server().await;
     let client = client(&server.url());
@@ -309,7 +330,7 @@ async fn builder_validation_errors_are_typed_not_panics() {
         .body_map(|b| b.username(USER.to_string()).scopes("not a scope"))
         .send()
         .await;
-    let error = Error::from_generated(result.expect_err("invalid scopes are refused")).await;
+    let error = result.expect_err("invalid scopes are refused");
     assert!(matches!(error, Error::InvalidRequest(_)), "{error:?}");
     assert_eq!(server.counters().total_requests, 0, "nothing was sent");
 }

@@ -225,10 +225,7 @@ impl TokenManager {
             .await;
         self.inner.count();
         let arrived = Instant::now();
-        let token = match response {
-            Ok(rv) => rv.into_inner(),
-            Err(e) => return Err(Error::from_generated(e).await),
-        };
+        let token = response?.into_inner();
         let state = Arc::new(TokenState::from_response(token, arrived, None));
         self.inner.install(state.clone());
         Ok(info(&state))
@@ -379,7 +376,8 @@ impl Inner {
                 b.grant_type(types::PasswordGrantType::RefreshToken)
                     .refresh_token(refresh.clone())
             })
-            .send()
+            // Raw: a body without a refresh token is decoded by hand below.
+            .send_raw()
             .await;
         self.count();
         let arrived = Instant::now();
@@ -453,7 +451,7 @@ impl Inner {
                     .and_then(|mut slot| slot.take());
                 match challenge {
                     Some(challenge) => Err(Error::MfaRequired(MfaChallenge::new(challenge))),
-                    None => Err(Error::from_generated(e).await),
+                    None => Err(e),
                 }
             }
         }
