@@ -2,9 +2,10 @@
 //! expiry, with exactly one /token request however many callers wait.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use arc_swap::ArcSwapOption;
 use reqwest::header::HeaderValue;
 use tokio::sync::watch;
 
@@ -106,7 +107,8 @@ struct Inner {
     credentials: Credentials,
     margin: Duration,
     store: Arc<dyn TokenStore>,
-    state: RwLock<Option<Arc<TokenState>>>,
+    /// Read on every call: lock-free loads, no shared counter touched.
+    state: ArcSwapOption<TokenState>,
     /// The refresh in flight, if any: joiners wait on its outcome.
     flight: Mutex<Option<watch::Receiver<Outcome>>>,
     requests: std::sync::atomic::AtomicU64,
@@ -179,7 +181,7 @@ impl TokenManager {
                 credentials,
                 margin,
                 store,
-                state: RwLock::new(initial.map(Arc::new)),
+                state: ArcSwapOption::new(initial.map(Arc::new)),
                 flight: Mutex::new(None),
                 requests: Default::default(),
             }),
@@ -191,7 +193,10 @@ impl TokenManager {
     ///
     /// Fails with [`Error::MfaRequired`] when the login needs a second factor.
     pub async fn access_token(&self) -> Result<SecretString, Error> {
-        if let Some(state) = self.current().filter(|s| s.valid_for(self.inner.margin)) {
+        // A guard, not an Arc clone: no reference count shared between threads.
+        if let Some(state) = &*self.inner.state.load()
+            && state.valid_for(self.inner.margin)
+        {
             return Ok(state.access.clone());
         }
         self.shared(Need::Valid).await.map(|s| s.access.clone())
@@ -263,7 +268,7 @@ impl TokenManager {
     }
 
     fn current(&self) -> Option<Arc<TokenState>> {
-        self.inner.state.read().ok().and_then(|s| s.clone())
+        self.inner.state.load_full()
     }
 
     /// Joins the refresh in flight or starts one, then waits for its outcome.
@@ -338,14 +343,12 @@ impl Inner {
         {
             tracing::warn!(error = %e, "could not store the new token");
         }
-        if let Ok(mut slot) = self.state.write() {
-            *slot = Some(state);
-        }
+        self.state.store(Some(state));
     }
 
     /// One login or refresh, by the best means available.
     async fn obtain(&self) -> Result<Arc<TokenState>, Error> {
-        let current = self.state.read().ok().and_then(|s| s.clone());
+        let current = self.state.load_full();
         let refresh = current
             .as_ref()
             .and_then(|s| s.refresh.clone())
