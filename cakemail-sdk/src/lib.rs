@@ -69,3 +69,8 @@ pub use client::{
 pub use error::{Error, MfaChallenge};
 pub use generated::{BEARER_OPERATIONS, ResponseValue, builder, types};
 pub use secret::SecretString;
+
+// The README's Rust examples compile as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
