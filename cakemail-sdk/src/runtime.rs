@@ -170,7 +170,8 @@ impl Runtime {
             let Some(mut next) = retry_copy else {
                 return result;
             };
-            let delay = match &result {
+            // What the server asked to wait (Retry-After), if anything.
+            let asked_delay = match &result {
                 Ok(response)
                     if response.status() == StatusCode::UNAUTHORIZED && bearer && !replayed =>
                 {
@@ -206,7 +207,7 @@ impl Runtime {
                 return result;
             }
             attempt += 1;
-            let delay = delay.unwrap_or_else(|| backoff(&self.config, attempt));
+            let delay = asked_delay.unwrap_or_else(|| backoff(&self.config, attempt));
             if started.elapsed() + delay > self.config.retry_deadline {
                 tracing::info!(
                     operation = info.operation_id,
