@@ -438,6 +438,7 @@ async fn a_corrupt_token_file_means_a_fresh_login_that_repairs_it() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("token.json");
     std::fs::write(&path, b"{\"access_token\": \"half").expect("write");
+    let (logs, _guard) = cakemail_tests::LogCapture::start(tracing::Level::WARN);
     let client = Client::builder()
         .base_url(server.url())
         .credentials(Credentials::password(USER, PASSWORD))
@@ -456,6 +457,17 @@ async fn a_corrupt_token_file_means_a_fresh_login_that_repairs_it() {
         .expect("repaired")
         .expect("present");
     assert_eq!(stored.accounts, [1, 2]);
+    let warning = logs.text();
+    assert!(
+        warning.contains("WARN")
+            && warning.contains("token store")
+            && warning.contains("token.json"),
+        "{warning}"
+    );
+    assert!(
+        !warning.contains("half") && !warning.contains(stored.access_token.expose_secret()),
+        "{warning}"
+    );
 }
 
 #[test]
