@@ -111,3 +111,34 @@ impl std::io::Write for LogCapture {
         Ok(())
     }
 }
+
+/// The extended client (see [`extended`]) sharing `client`'s base URL, HTTP
+/// client and runtime, so it uses the same token manager.
+pub fn extended_client(client: &cakemail_sdk::Client) -> extended::Client {
+    extended::Client::new_with_client(
+        client.base_url(),
+        client.http_client().clone(),
+        client.runtime().clone(),
+    )
+}
+
+/// A memory store holding a token that expires `in_secs` from now
+/// (negative: already expired), for accounts 1 and 2.
+pub fn store_with(access: &str, refresh: &str, in_secs: i64) -> cakemail_sdk::auth::MemoryStore {
+    use cakemail_sdk::auth::{MemoryStore, StoredToken, TokenStore};
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs() as i64;
+    let store = MemoryStore::new();
+    store
+        .save(&StoredToken {
+            access_token: access.into(),
+            refresh_token: Some(refresh.into()),
+            expires_at: (now + in_secs).max(0) as u64,
+            accounts: vec![1, 2],
+        })
+        .expect("memory store saves");
+    store
+}

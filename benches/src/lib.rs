@@ -9,7 +9,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -20,7 +20,6 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use serde::{Deserialize, Serialize};
 
-use cakemail_sdk::auth::{MemoryStore, StoredToken, TokenStore};
 use cakemail_sdk::{SecretString, types};
 
 /// The user both clients log in as.
@@ -315,24 +314,8 @@ pub fn thread_cpu_time() -> Duration {
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
-/// A memory store holding a token that expires `in_secs` from now (negative:
-/// already expired), as `store_with` in tests/tests/auth.rs.
-pub fn store_with(access: &str, refresh: &str, in_secs: i64) -> MemoryStore {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs() as i64;
-    let store = MemoryStore::new();
-    store
-        .save(&StoredToken {
-            access_token: access.into(),
-            refresh_token: Some(refresh.into()),
-            expires_at: (now + in_secs).max(0) as u64,
-            accounts: vec![1, 2],
-        })
-        .expect("memory store saves");
-    store
-}
+/// Shared with the integration tests.
+pub use cakemail_tests::store_with;
 
 /// Median and spread (min, max) of a sample, for the printed tables.
 pub fn summary(values: &mut [f64]) -> (f64, f64, f64) {

@@ -2,12 +2,15 @@
 //! login, proactive refresh, fallback, 401 replay, MFA, storage, single-flight.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use cakemail_mock::{Fault, Method, MockServer, StatusCode};
-use cakemail_sdk::auth::{Credentials, FileStore, MemoryStore, StoredToken, TokenStore};
+use cakemail_sdk::auth::{Credentials, FileStore, TokenStore};
 use cakemail_sdk::{Client, Error};
-use cakemail_tests::{MFA_CODE, MFA_USER, PASSWORD, USER, extended, json_fault, raw_login, server};
+use cakemail_tests::{
+    MFA_CODE, MFA_USER, PASSWORD, USER, extended, extended_client, json_fault, raw_login, server,
+    store_with,
+};
 
 fn password_client(server: &MockServer) -> Client {
     Client::builder()
@@ -18,22 +21,21 @@ fn password_client(server: &MockServer) -> Client {
         .expect("client builds")
 }
 
-/// A store holding a token that expires `in_secs` from now (negative: expired).
-fn store_with(access: &str, refresh: &str, in_secs: i64) -> MemoryStore {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs() as i64;
-    let store = MemoryStore::new();
-    store
-        .save(&StoredToken {
-            access_token: access.into(),
-            refresh_token: Some(refresh.into()),
-            expires_at: (now + in_secs).max(0) as u64,
-            accounts: vec![1, 2],
-        })
-        .expect("memory store saves");
-    store
+/// A client logging in as the MFA user.
+fn mfa_client(server: &MockServer) -> Client {
+    Client::builder()
+        .base_url(server.url())
+        .credentials(Credentials::password(MFA_USER, PASSWORD))
+        .build()
+        .expect("client")
+}
+
+/// Logs in and returns the MFA challenge the login must answer with.
+async fn expect_challenge(auth: &cakemail_sdk::auth::TokenManager) -> cakemail_sdk::MfaChallenge {
+    match auth.login().await {
+        Err(Error::MfaRequired(challenge)) => challenge,
+        other => panic!("expected MfaRequired, got {other:?}"),
+    }
 }
 
 #[tokio::test]
@@ -193,11 +195,7 @@ async fn secured_operations_get_the_bearer_and_a_401_is_replayed_once_after_a_re
     let client = password_client(&server);
     // A client generated elsewhere, from the Token API plus GET /accounts/self,
     // on this client's runtime: no hand-written code for the new operation.
-    let accounts = extended::Client::new_with_client(
-        client.base_url(),
-        client.http_client().clone(),
-        client.runtime().clone(),
-    );
+    let accounts = extended_client(&client);
     assert_eq!(extended::BEARER_OPERATIONS, ["get_self_account"]);
 
     let account = accounts
@@ -292,26 +290,15 @@ async fn send_authorized_reaches_endpoints_the_sdk_does_not_cover() {
 async fn mfa_login_gives_a_challenge_and_one_call_completes_it() {
     let server = server().await;
     server.protect(Method::GET, "/accounts/self", serde_json::json!({"id": 3}));
-    let client = Client::builder()
-        .base_url(server.url())
-        .credentials(Credentials::password(MFA_USER, PASSWORD))
-        .build()
-        .expect("client");
+    let client = mfa_client(&server);
     let auth = client.auth().expect("auth");
-    let challenge = match auth.login().await {
-        Err(Error::MfaRequired(challenge)) => challenge,
-        other => panic!("expected MfaRequired, got {other:?}"),
-    };
+    let challenge = expect_challenge(auth).await;
     let info = auth
         .complete_mfa(&challenge, MFA_CODE)
         .await
         .expect("code accepted");
     assert_eq!(info.accounts, [3]);
-    let accounts = extended::Client::new_with_client(
-        client.base_url(),
-        client.http_client().clone(),
-        client.runtime().clone(),
-    );
+    let accounts = extended_client(&client);
     assert_eq!(
         accounts
             .get_self_account()
@@ -541,16 +528,9 @@ async fn an_mfa_challenge_sent_with_a_401_is_recognised_too() {
     // createToken's description says MFA answers 401 with a `challenge` field.
     let server =
         cakemail_tests::server_with(|b| b.mfa_challenge_status(StatusCode::UNAUTHORIZED)).await;
-    let client = Client::builder()
-        .base_url(server.url())
-        .credentials(Credentials::password(MFA_USER, PASSWORD))
-        .build()
-        .expect("client");
+    let client = mfa_client(&server);
     let auth = client.auth().expect("auth");
-    let challenge = match auth.login().await {
-        Err(Error::MfaRequired(challenge)) => challenge,
-        other => panic!("expected MfaRequired, got {other:?}"),
-    };
+    let challenge = expect_challenge(auth).await;
     let info = auth
         .complete_mfa(&challenge, MFA_CODE)
         .await
@@ -578,11 +558,7 @@ async fn a_secured_call_without_a_token_is_not_authenticated() {
         .credentials(Credentials::password(USER, "wrong password"))
         .build()
         .expect("client");
-    let accounts = extended::Client::new_with_client(
-        client.base_url(),
-        client.http_client().clone(),
-        client.runtime().clone(),
-    );
+    let accounts = extended_client(&client);
     let error = accounts
         .get_self_account()
         .send()
